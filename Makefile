@@ -1,0 +1,30 @@
+# Each target sets up its own virtual environment, so a fresh machine needs only Python 3.11+.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test test-fast bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[spark,test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/custfocus demo --out demo-company
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+# Skips the Spark and browser suites for a quick local loop.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not spark and not browser and not slow"
+
+bench: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) demo-company .pytest_cache

@@ -1,0 +1,1 @@
+"""The data contract, loading and validation of a company's tables, and the demo company."""

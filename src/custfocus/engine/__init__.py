@@ -1,0 +1,84 @@
+"""The one place that decides where table work runs: DuckDB embedded, or Spark.
+
+Analyses are Ibis expressions and never name a backend; they receive tables that live on the
+engine chosen here. Only compact results are pulled into Python.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ibis
+
+ENGINES = ("duckdb", "spark")
+
+
+class EngineError(RuntimeError):
+    """The requested engine cannot be started (for example Spark without its extra installed)."""
+
+
+@dataclass
+class Engine:
+    name: str
+    con: Any  # an Ibis backend
+    _scratch: Path | None = field(default=None, repr=False)
+    _count: int = field(default=0, repr=False)
+
+    def from_frame(self, name: str, frame) -> ibis.Table:
+        """Put a pandas DataFrame or pyarrow Table on this engine as table ``name``."""
+        return self.con.create_table(name, frame, overwrite=True)
+
+    def adopt(self, name: str, table: ibis.Table) -> ibis.Table:
+        """Make a (validated) table from the DuckDB loader available on this engine.
+
+        On DuckDB it is materialised in place; on Spark it is handed over as Parquet, so the data
+        never passes through Python.
+        """
+        if self.name == "duckdb" and _backend_of(table) is self.con:
+            return self.con.create_table(name, table, overwrite=True)
+        if self._scratch is None:
+            self._scratch = Path(tempfile.mkdtemp(prefix="custfocus-"))
+        self._count += 1
+        path = self._scratch / f"{name}-{self._count}.parquet"
+        table.to_parquet(path)
+        return self.con.read_parquet(str(path), table_name=name)
+
+
+def _backend_of(table: ibis.Table):
+    try:
+        return table._find_backend()
+    except Exception:  # an unbound memtable
+        return None
+
+
+def connect(engine: str = "duckdb", *, spark_session=None, duckdb_path: str | None = None) -> Engine:
+    """Start the engine by name. ``spark_session`` lets a caller pass a session it already has."""
+    if engine == "duckdb":
+        con = ibis.duckdb.connect(duckdb_path or ":memory:")
+        return Engine("duckdb", con)
+    if engine == "spark":
+        return Engine("spark", ibis.pyspark.connect(spark_session or local_spark_session()))
+    raise EngineError(f"Unknown engine '{engine}': choose one of {', '.join(ENGINES)}.")
+
+
+def local_spark_session():
+    """A small local PySpark session (one per process; Spark reuses it)."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as err:
+        raise EngineError(
+            "The Spark engine needs PySpark: install custfocus with the 'spark' extra "
+            "(pip install 'custfocus[spark]')."
+        ) from err
+    return (
+        SparkSession.builder.master("local[2]")
+        .appName("custfocus")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.driver.memory", "2g")
+        .getOrCreate()
+    )
