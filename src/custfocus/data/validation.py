@@ -1,0 +1,237 @@
+"""Validation of a company's tables against the contract, as Ibis expressions on the loader.
+
+Every row of every table ends up either *used* or *rejected with a reason*; the counts add up
+(read = used + rejected). Each problem names the table, the data row (counted from 1 after the
+header), the column and the value.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+
+import ibis
+import ibis.expr.datatypes as dt
+
+from custfocus.data.contract import SCORE_RANGES, Column, Table
+
+# Problems listed one by one per table; beyond this they are counted by kind.
+LISTED_PROBLEMS_PER_TABLE = 10_000
+EARLIEST_PLAUSIBLE_DATE = date(1900, 1, 1)
+
+
+@dataclass(frozen=True)
+class Problem:
+    table: str
+    row: int | None  # data row from 1, after the header; None when the whole table is affected
+    column: str | None
+    value: str | None
+    message: str
+
+    def sentence(self) -> str:
+        where = self.table
+        if self.row is not None:
+            where += f", row {self.row}"
+        if self.column:
+            where += f", column {self.column}"
+        value = f" value {_quote(self.value)}:" if self.value is not None else ""
+        return f"{where}:{value} {self.message}"
+
+    def to_dict(self) -> dict:
+        return {"table": self.table, "row": self.row, "column": self.column, "value": self.value,
+                "message": self.message}
+
+
+def _quote(value: str, limit: int = 60) -> str:
+    text = value if len(value) <= limit else value[: limit - 1] + "…"
+    return repr(text)
+
+
+@dataclass
+class TableLoad:
+    """What happened to one table: rows read, used and rejected, and why."""
+
+    table: str
+    source: str
+    read: int = 0
+    used: int = 0
+    rejected: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    problem_counts: Counter = field(default_factory=Counter)  # (column, kind) -> rows
+    skipped_reason: str | None = None  # the whole table could not be used
+    rejected_path: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def problem_total(self) -> int:
+        return sum(self.problem_counts.values())
+
+    def to_dict(self) -> dict:
+        return {
+            "table": self.table, "source": self.source, "read": self.read, "used": self.used,
+            "rejected": self.rejected, "skipped_reason": self.skipped_reason,
+            "rejected_file": self.rejected_path, "notes": self.notes,
+            "problem_counts": [{"column": c, "problem": k, "rows": n}
+                               for (c, k), n in sorted(self.problem_counts.items(), key=str)],
+        }
+
+
+@dataclass
+class LoadReport:
+    tables: dict[str, TableLoad]
+    as_of: date
+    on_error: str
+    notes: list[str] = field(default_factory=list)  # about the folder: unknown files, as_of source
+
+    @property
+    def problems(self) -> list[Problem]:
+        return [p for t in self.tables.values() for p in t.problems]
+
+    @property
+    def problem_total(self) -> int:
+        return sum(t.problem_total for t in self.tables.values())
+
+    @property
+    def ok(self) -> bool:
+        return self.problem_total == 0
+
+    def summary_sentence(self) -> str:
+        if self.ok:
+            return "All tables are valid."
+        affected = [t.table for t in self.tables.values() if t.problem_total]
+        return (f"Found {self.problem_total:,} problem(s) in {', '.join(affected)}; "
+                "run 'custfocus validate' to list them, or use --on-error quarantine to set the "
+                "bad rows aside and go on.")
+
+    def to_dict(self) -> dict:
+        return {
+            "as_of": self.as_of.isoformat(), "on_error": self.on_error, "notes": self.notes,
+            "tables": {k: t.to_dict() for k, t in self.tables.items()},
+            "problems": [p.to_dict() for p in self.problems],
+        }
+
+
+@dataclass(frozen=True)
+class Check:
+    """One rule on one column: ``flag`` is true on rows that break it."""
+
+    column: str
+    kind: str  # short stable id: "not a number", "missing", ...
+    flag: ibis.BooleanValue
+    message: str  # shown in validate's list and in the rejected file's reason
+
+
+def normalise_name(name: str) -> str:
+    return re.sub(r"[\s\-]+", "_", name.strip().lower())
+
+
+def resolve_columns(spec: Table, file_columns: list[str], mapping: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+    """Match contract columns to the file's columns: ``{contract_name: file_name}`` and problems.
+
+    A column matches when the names agree ignoring case, spaces and hyphens, or when
+    ``custfocus.toml`` maps it.
+    """
+    by_normal = {normalise_name(c): c for c in file_columns if not c.startswith("_")}
+    found: dict[str, str] = {}
+    problems: list[str] = []
+    for col in spec.columns:
+        if col.name in mapping:
+            if mapping[col.name] in file_columns:
+                found[col.name] = mapping[col.name]
+            else:
+                problems.append(f"custfocus.toml maps {col.name} to column '{mapping[col.name]}', "
+                                f"which the file does not have (it has: {', '.join(file_columns)})")
+        elif col.name in by_normal:
+            found[col.name] = by_normal[col.name]
+        elif col.required:
+            taken = set(found.values()) | set(mapping.values())
+            candidates = [c for c in by_normal if by_normal[c] not in taken]
+            close = difflib.get_close_matches(col.name, candidates, n=1, cutoff=0.5)
+            hint = (f"; did you mean '{by_normal[close[0]]}'? Map it in custfocus.toml: "
+                    f"[columns.{spec.name}] {col.name} = \"{by_normal[close[0]]}\"") if close else ""
+            shown = ", ".join(c for c in file_columns if not c.startswith("_")) or "none"
+            problems.append(f"required column '{col.name}' is missing (the file has: {shown}){hint}")
+    return found, problems
+
+
+def _clean_text(raw: ibis.Value) -> ibis.StringValue:
+    text = raw.cast("string").strip()
+    return ibis.ifelse(text == "", ibis.null("string"), text)
+
+
+def parse_column(raw: ibis.Value, col: Column) -> tuple[ibis.Value, ibis.BooleanValue | None, str]:
+    """The typed value of a raw column, the flag of values that do not parse, and its message."""
+    rtype = raw.type()
+    if col.type in ("id", "text"):
+        return _clean_text(raw), None, ""
+    if col.type == "category":
+        return _clean_text(raw).lower(), None, ""
+    if col.type in ("number", "integer"):
+        if rtype.is_numeric():
+            number = raw.cast("float64")
+            unparsed = ibis.literal(False)
+        else:
+            text = _clean_text(raw)
+            number = text.try_cast("float64")
+            unparsed = text.notnull() & number.isnull()
+        bad = unparsed | (number.notnull() & (number.isnan() | number.isinf()))
+        if col.type == "integer":
+            not_whole = number.notnull() & ~number.isnan() & ~number.isinf() & (number != number.floor())
+            bad = bad | not_whole
+            value = ibis.ifelse(bad, ibis.null("int64"), number.cast("int64"))
+            return value, bad, "is not a whole number"
+        return ibis.ifelse(bad, ibis.null("float64"), number), bad, "is not a number"
+    if col.type == "date":
+        if rtype.is_date():
+            return raw, None, ""
+        if rtype.is_timestamp():
+            return raw.cast(dt.Timestamp(timezone="UTC")).date() if rtype.timezone else raw.date(), None, ""
+        text = _clean_text(raw)
+        # Naive timestamps are read in the session's time zone (the company's), then made dates.
+        as_timestamp = text.try_cast(dt.Timestamp(timezone="UTC")).date()
+        # A bare date is taken as it is; anything longer is a timestamp whose offset counts.
+        value = ibis.ifelse(text.length() > 10, as_timestamp, text.try_cast("date"))
+        return value, text.notnull() & value.isnull(), "is not a date (expected YYYY-MM-DD or an ISO timestamp)"
+    raise ValueError(f"unknown column type {col.type}")
+
+
+def column_checks(spec: Table, typed: dict[str, ibis.Value], raw: dict[str, ibis.Value],
+                  unparsed: dict[str, tuple[ibis.BooleanValue, str]], as_of: date) -> list[Check]:
+    """All row rules of a table that concern single columns (types, ranges, dates, categories)."""
+    checks: list[Check] = []
+    for col in spec.columns:
+        if col.name not in typed:
+            continue
+        value = typed[col.name]
+        if col.name in unparsed:
+            flag, message = unparsed[col.name]
+            checks.append(Check(col.name, message, flag, message))
+        if col.required:
+            missing = raw[col.name].isnull() | (_clean_text(raw[col.name]).isnull())
+            checks.append(Check(col.name, "missing", missing, "is missing (the column is required)"))
+        if col.min is not None:
+            checks.append(Check(col.name, f"below {col.min:g}", value < col.min, f"is below {col.min:g}"))
+        if col.max is not None:
+            checks.append(Check(col.name, f"above {col.max:g}", value > col.max, f"is above {col.max:g}"))
+        if col.choices:
+            checks.append(Check(col.name, "not allowed", value.notnull() & ~value.isin(col.choices),
+                                f"is not one of {', '.join(col.choices)}"))
+        if col.type == "date":
+            checks.append(Check(col.name, "after as_of", value > as_of,
+                                f"is after the analysis date as_of {as_of.isoformat()}"))
+            checks.append(Check(col.name, "implausibly early", value < EARLIEST_PLAUSIBLE_DATE,
+                                "is before 1900, which is not plausible"))
+    if spec.name == "responses" and {"score", "kind"} <= typed.keys():
+        for kind, (low, high) in SCORE_RANGES.items():
+            outside = (typed["kind"] == kind) & ((typed["score"] < low) | (typed["score"] > high))
+            checks.append(Check("score", f"{kind} outside {low}-{high}", outside,
+                                f"is outside {low}–{high}, the range of {kind.upper()} scores"))
+    return checks
+
+
+def suggest_table(file_stem: str, table_names) -> str | None:
+    close = difflib.get_close_matches(file_stem.lower(), list(table_names), n=1, cutoff=0.6)
+    return close[0] if close else None

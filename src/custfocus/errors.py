@@ -1,0 +1,17 @@
+"""Errors a user can act on. The CLI prints their message as one sentence, never a traceback."""
+
+
+class CustfocusError(Exception):
+    """Base of every error custfocus raises on purpose."""
+
+
+class InputError(CustfocusError):
+    """The input (a file, a setting, an argument) is not usable as given."""
+
+
+class ValidationFailed(CustfocusError):
+    """Validation found problems and the run was asked to stop on them."""
+
+    def __init__(self, report):
+        self.report = report
+        super().__init__(report.summary_sentence())
