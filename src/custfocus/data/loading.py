@@ -339,6 +339,7 @@ class _Loader:
             *[checked[f"_cf_v_{c}"].name(c) for c in kept], *extras)
         good = self.con.create_table(spec.name, good, overwrite=True)
         result.used = int(good.count().execute())
+        result.problems.sort(key=lambda p: p.row or 0)
         return good, result
 
     def _flag_rows(self, table, spec, mapping, file_columns, as_of, known_customers):

@@ -1,0 +1,3 @@
+from custfocus.cli import app
+
+app(prog_name="custfocus")
