@@ -5,8 +5,9 @@
 >>> cf.pulse.nps(company.tables["responses"])
 """
 
+from custfocus import pulse, retention
 from custfocus.data.company import Company, load_company
 from custfocus.stats import Estimate
 
-__all__ = ["Company", "Estimate", "load_company"]
+__all__ = ["Company", "Estimate", "load_company", "pulse", "retention"]
 __version__ = "0.1.0"

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import ibis
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 ENGINES = ("duckdb", "spark")
 
@@ -29,7 +31,19 @@ class Engine:
 
     def from_frame(self, name: str, frame) -> ibis.Table:
         """Put a pandas DataFrame or pyarrow Table on this engine as table ``name``."""
-        return self.con.create_table(name, frame, overwrite=True)
+        if self.name == "duckdb":
+            return self.con.create_table(name, frame, overwrite=True)
+        # Through Parquet, as adopt does: Spark's own pandas conversion turns missing strings into 'NaN'.
+        arrow = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
+        path = self._scratch_path(name)
+        pq.write_table(arrow, path)
+        return self.con.read_parquet(str(path), table_name=name)
+
+    def _scratch_path(self, name: str) -> Path:
+        if self._scratch is None:
+            self._scratch = Path(tempfile.mkdtemp(prefix="custfocus-"))
+        self._count += 1
+        return self._scratch / f"{name}-{self._count}.parquet"
 
     def adopt(self, name: str, table: ibis.Table) -> ibis.Table:
         """Make a (validated) table from the DuckDB loader available on this engine.
@@ -39,10 +53,7 @@ class Engine:
         """
         if self.name == "duckdb" and _backend_of(table) is self.con:
             return self.con.create_table(name, table, overwrite=True)
-        if self._scratch is None:
-            self._scratch = Path(tempfile.mkdtemp(prefix="custfocus-"))
-        self._count += 1
-        path = self._scratch / f"{name}-{self._count}.parquet"
+        path = self._scratch_path(name)
         table.to_parquet(path)
         return self.con.read_parquet(str(path), table_name=name)
 
@@ -80,5 +91,7 @@ def local_spark_session():
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.driver.memory", "2g")
+        # A private warehouse: a left-over ./spark-warehouse makes the next session's tables fail.
+        .config("spark.sql.warehouse.dir", tempfile.mkdtemp(prefix="custfocus-spark-"))
         .getOrCreate()
     )

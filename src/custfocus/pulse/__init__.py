@@ -1,0 +1,51 @@
+"""Pulse: NPS, CSAT, CES and employee NPS with confidence intervals, by period and segment.
+
+>>> from custfocus import pulse
+>>> pulse.nps(company.tables["responses"], period="month")        # doctest: +SKIP
+>>> pulse.compare(company.tables["responses"], period="month")    # latest month vs the one before
+>>> pulse.responses_needed(5)                                      # for a +/- 5 point NPS
+"""
+
+from custfocus.pulse.metrics import (
+    ces,
+    compare,
+    csat,
+    employee_nps,
+    nps,
+    responses_needed,
+    with_customer_attributes,
+)
+from custfocus.pulse.section import section
+from custfocus.pulse.stats import (
+    Difference,
+    NpsCounts,
+    SatisfiedCounts,
+    ScoreSummary,
+    ces_difference,
+    ces_interval,
+    csat_difference,
+    csat_interval,
+    nps_difference,
+    nps_interval,
+)
+
+__all__ = [
+    "Difference",
+    "NpsCounts",
+    "SatisfiedCounts",
+    "ScoreSummary",
+    "ces",
+    "ces_difference",
+    "ces_interval",
+    "compare",
+    "csat",
+    "csat_difference",
+    "csat_interval",
+    "employee_nps",
+    "nps",
+    "nps_difference",
+    "nps_interval",
+    "responses_needed",
+    "section",
+    "with_customer_attributes",
+]
