@@ -1,0 +1,328 @@
+"""Retention metrics over the ``transactions`` table: acquisition, active base, retention, cohorts.
+
+Every function takes the transactions Ibis table, ``as_of`` (the last day of data to use; default the
+latest transaction date) and ``period`` (``'month'``, ``'quarter'`` or ``'week'``, weeks start on
+Monday). Table work is Ibis running on the engine; only per-period results come back, as pandas.
+
+Definitions (also in ``docs/retention.md``):
+
+- A *purchase* is a transaction row with ``amount > 0``. Refunds (negative amounts) and zero rows
+  never make a customer new or active: a customer whose only contact in a month was returning goods
+  was not retained that month. Refunds do count in revenue.
+- A customer is *acquired* in the period of their first purchase on or before ``as_of``. The data
+  cannot see purchases before it begins, so the first periods of the data count long-standing
+  customers as new.
+- A customer is *active* in a period when they made at least one purchase in it.
+- Rows dated after ``as_of`` are ignored.
+- A period is *complete* when ``as_of`` is on or after its last day. The period containing ``as_of``
+  usually is not: its figures are returned with ``complete = False`` and must be kept out of headline
+  rates, because customers have not yet had the whole period to come back.
+
+Periods are identified in results by their first day (``period`` column, a pandas Timestamp). Every
+period from the first purchase to ``as_of`` has a row, with zeros where nothing happened.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import ibis
+import pandas as pd
+
+from custfocus.stats import Estimate, wilson_interval, wilson_intervals
+
+PERIODS = ("month", "quarter", "week")
+
+# Weeks are counted from Monday 5 January 1970, so that a week index maps to a Monday.
+_FIRST_MONDAY = date(1970, 1, 5)
+_FIRST_MONDAY_EPOCH_DAYS = (_FIRST_MONDAY - date(1970, 1, 1)).days
+
+
+@dataclass(frozen=True)
+class CohortMatrix:
+    """Cohorts by period of first purchase and the share of each still active later on.
+
+    ``long``: one row per cohort and ``periods_after`` (0 = the acquisition period itself, always
+    share 1), with ``cohort_size``, ``active`` (cohort members with a purchase in that period),
+    ``share`` = active / cohort_size, its Wilson 95% interval ``low``/``high`` and ``complete``.
+    ``wide``: shares with one row per cohort and one column per ``periods_after``, complete cells
+    only (NaN elsewhere). ``sizes``: the cohort sizes, indexed by cohort.
+    """
+
+    long: pd.DataFrame
+    wide: pd.DataFrame
+    sizes: pd.Series
+
+
+def acquisition(transactions: ibis.Table, as_of: date | None = None, period: str = "month") -> pd.DataFrame:
+    """New customers per period: customers whose first purchase falls in the period.
+
+    Columns: ``period``, ``complete``, ``new_customers``.
+    """
+    as_of = _checked_as_of(transactions, as_of, period)
+    firsts = _first_purchase_periods(transactions, as_of, period)
+    counts = firsts.group_by("period_idx").agg(new_customers=firsts.count()).to_pandas()
+    return _per_period(counts, as_of, period, {"new_customers": 0})
+
+
+def active(transactions: ibis.Table, as_of: date | None = None, period: str = "month") -> pd.DataFrame:
+    """Active customers per period: customers with at least one purchase (amount > 0) in it.
+
+    Columns: ``period``, ``complete``, ``active_customers``.
+    """
+    as_of = _checked_as_of(transactions, as_of, period)
+    activity = _activity(transactions, as_of, period)
+    counts = activity.group_by("period_idx").agg(active_customers=activity.count()).to_pandas()
+    return _per_period(counts, as_of, period, {"active_customers": 0})
+
+
+def retention_rates(transactions: ibis.Table, as_of: date | None = None, period: str = "month") -> pd.DataFrame:
+    """Period-on-period retention: of the customers active in t-1, the share active again in t.
+
+    Per period t (from the second period of the data on): ``base`` = customers active in t-1,
+    ``retained`` = those of them also active in t, ``rate`` = retained / base with its Wilson 95%
+    interval ``low``/``high``, and ``churn`` = 1 - rate. ``rate`` is NaN when nobody was active in
+    t-1. ``complete`` refers to period t.
+    """
+    as_of = _checked_as_of(transactions, as_of, period)
+    moves = _transitions(transactions, as_of, period)
+    counts = moves.select("period_idx", "base", "retained").to_pandas()
+    frame = _per_period(counts, as_of, period, {"base": 0, "retained": 0})
+    frame["rate"] = frame["retained"] / frame["base"].where(frame["base"] > 0)
+    frame["low"], frame["high"] = wilson_intervals(frame["retained"], frame["base"])
+    frame["churn"] = 1 - frame["rate"]
+    return frame
+
+
+def revenue_retention(transactions: ibis.Table, as_of: date | None = None, period: str = "month") -> pd.DataFrame:
+    """Net revenue retention: what the customers active in t-1 spend in t, relative to t-1.
+
+    Per period t: ``base`` = customers active in t-1, ``base_revenue`` = their net revenue in t-1,
+    ``revenue`` = their net revenue in t (0 for those who did not come back), and
+    ``revenue_retention`` = revenue / base_revenue (NaN when base_revenue is not positive). Net
+    revenue is the sum of all amounts, refunds included, so a refund in t of a t-1 purchase lowers
+    it. New customers of period t are not in it. Columns also ``period`` and ``complete``.
+    """
+    as_of = _checked_as_of(transactions, as_of, period)
+    moves = _transitions(transactions, as_of, period)
+    sums = moves.select("period_idx", "base", "base_revenue", "revenue").to_pandas()
+    frame = _per_period(sums, as_of, period, {"base": 0, "base_revenue": 0.0, "revenue": 0.0})
+    frame["revenue_retention"] = frame["revenue"] / frame["base_revenue"].where(frame["base_revenue"] > 0)
+    return frame
+
+
+def cohort_matrix(transactions: ibis.Table, as_of: date | None = None, period: str = "month") -> CohortMatrix:
+    """Cohorts by period of first purchase, and the share of each active k periods later.
+
+    A cohort member counts as active in cohort period + k when they purchased in that period (they
+    need not have purchased in between). See :class:`CohortMatrix` for the forms returned.
+    """
+    as_of = _checked_as_of(transactions, as_of, period)
+    firsts = _first_purchase_periods(transactions, as_of, period).rename(cohort_idx="period_idx")
+    activity = _activity(transactions, as_of, period)
+    joined = activity.join(firsts, "customer_id")
+    joined = joined.mutate(periods_after=joined.period_idx - joined.cohort_idx)
+    cells = joined.group_by(["cohort_idx", "periods_after"]).agg(active=joined.count()).to_pandas()
+    sizes = cells[cells["periods_after"] == 0].set_index("cohort_idx")["active"]
+    last = _period_index(as_of, period)
+    grid = pd.DataFrame(
+        [(c, k) for c in sorted(sizes.index) for k in range(last - c + 1)],
+        columns=["cohort_idx", "periods_after"],
+    )
+    long = grid.merge(cells, on=["cohort_idx", "periods_after"], how="left")
+    long["active"] = long["active"].fillna(0).astype("int64")
+    long["cohort_size"] = long["cohort_idx"].map(sizes).astype("int64")
+    long["share"] = long["active"] / long["cohort_size"]
+    long["low"], long["high"] = wilson_intervals(long["active"], long["cohort_size"])
+    calendar_idx = long["cohort_idx"] + long["periods_after"]
+    long["complete"] = calendar_idx.map(lambda i: _is_complete(i, as_of, period)).astype(bool)
+    long.insert(0, "cohort", _period_starts(long["cohort_idx"], period))
+    long = long.drop(columns="cohort_idx")[
+        ["cohort", "periods_after", "cohort_size", "active", "share", "low", "high", "complete"]
+    ]
+    wide = long[long["complete"]].pivot(index="cohort", columns="periods_after", values="share")
+    cohort_sizes = pd.Series(
+        sizes.to_numpy(dtype="int64"), index=_period_starts(sizes.index, period), name="cohort_size"
+    ).rename_axis("cohort")
+    return CohortMatrix(long=long, wide=wide, sizes=cohort_sizes.sort_index())
+
+
+def repeat_purchase_rate(
+    transactions: ibis.Table,
+    as_of: date | None = None,
+    period: str = "month",
+    established_only: bool = False,
+) -> Estimate:
+    """Share of customers who purchased on two or more distinct days, with a Wilson 95% interval.
+
+    Purchases are counted by distinct day, not by row or order: several rows or orders on one day
+    are one shopping occasion (a split basket or a forgotten item), and ``order_id`` is optional.
+    With ``established_only`` the base is the customers whose first purchase was at least one
+    ``period`` before ``as_of`` (first purchase on or before as_of minus one period), so that
+    customers acquired in the last few days, who had no chance to come back yet, do not dilute the
+    rate. ``n`` is the number of customers in the base.
+    """
+    as_of = _checked_as_of(transactions, as_of, period)
+    purchases = _purchases(transactions, as_of)
+    customers = purchases.group_by("customer_id").agg(
+        first_purchase=purchases.date.min(), purchase_days=purchases.date.nunique()
+    )
+    if established_only:
+        customers = customers.filter(customers.first_purchase <= one_period_before(as_of, period))
+    totals = customers.agg(
+        customers=customers.count(),
+        repeaters=(customers.purchase_days >= 2).ifelse(1, 0).sum(),
+    ).to_pandas()
+    n = int(totals["customers"].iloc[0])
+    repeaters = 0 if n == 0 else int(totals["repeaters"].iloc[0])
+    return wilson_interval(repeaters, n)
+
+
+def one_period_before(day: date, period: str = "month") -> date:
+    """The same day one period earlier, clamped to the month's end (31 March -> 29 February).
+
+    With ``as_of`` it gives the cut-off of :func:`repeat_purchase_rate`'s ``established_only``.
+    """
+    _check_period(period)
+    if period == "week":
+        return day - timedelta(weeks=1)
+    year, month0 = divmod(day.year * 12 + day.month - 1 - (1 if period == "month" else 3), 12)
+    return date(year, month0 + 1, min(day.day, calendar.monthrange(year, month0 + 1)[1]))
+
+
+# --- table work (Ibis) ---------------------------------------------------------------------------
+
+
+def _purchases(transactions: ibis.Table, as_of: date) -> ibis.Table:
+    t = _with_date(transactions)
+    return t.filter((t.date <= as_of) & (t.amount > 0))
+
+
+def _activity(transactions: ibis.Table, as_of: date, period: str) -> ibis.Table:
+    """One row per customer and period with a purchase."""
+    purchases = _purchases(transactions, as_of)
+    return purchases.select("customer_id", period_idx=_period_expr(purchases.date, period)).distinct()
+
+
+def _first_purchase_periods(transactions: ibis.Table, as_of: date, period: str) -> ibis.Table:
+    """One row per customer: the period of their first purchase."""
+    activity = _activity(transactions, as_of, period)
+    return activity.group_by("customer_id").agg(period_idx=activity.period_idx.min())
+
+
+def _transitions(transactions: ibis.Table, as_of: date, period: str) -> ibis.Table:
+    """Per period t, the customers active in t-1 and what became of them in t.
+
+    Columns: period_idx (t), base, retained, base_revenue (their net revenue in t-1), revenue (their
+    net revenue in t).
+    """
+    t = _with_date(transactions)
+    t = t.filter(t.date <= as_of)
+    per_customer = t.group_by(["customer_id", _period_expr(t.date, period).name("period_idx")]).agg(
+        revenue=t.amount.sum(), purchased=t.amount.max() > 0
+    )
+    before = per_customer.filter(per_customer.purchased).select(
+        "customer_id", period_idx=per_customer.period_idx + 1, base_revenue=per_customer.revenue
+    )
+    after = per_customer.select(
+        next_customer=per_customer.customer_id,
+        next_idx=per_customer.period_idx,
+        next_revenue=per_customer.revenue,
+        next_purchased=per_customer.purchased,
+    )
+    joined = before.left_join(after, [before.customer_id == after.next_customer, before.period_idx == after.next_idx])
+    # Customers active in the as_of period would otherwise open a period beyond the data.
+    joined = joined.filter(joined.period_idx <= _period_index(as_of, period))
+    return joined.group_by("period_idx").agg(
+        base=joined.count(),
+        retained=joined.next_purchased.fill_null(False).ifelse(1, 0).sum(),
+        base_revenue=joined.base_revenue.sum(),
+        revenue=joined.next_revenue.fill_null(0.0).sum(),
+    )
+
+
+def _with_date(transactions: ibis.Table) -> ibis.Table:
+    """The contract keeps ``date`` a date; a timestamp column is cut to its day."""
+    if transactions.date.type().is_date():
+        return transactions
+    return transactions.mutate(date=transactions.date.cast("date"))
+
+
+def _period_expr(day: ibis.Value, period: str) -> ibis.Value:
+    """Integer index of the period containing ``day``; consecutive periods differ by 1.
+
+    Integer arithmetic on year, month and epoch days behaves the same on DuckDB and Spark, unlike
+    date truncation and interval arithmetic.
+    """
+    if period == "month":
+        index = day.year() * 12 + day.month() - 1
+    elif period == "quarter":
+        index = day.year() * 4 + day.quarter() - 1
+    else:
+        index = (day.epoch_days() - _FIRST_MONDAY_EPOCH_DAYS) // 7
+    return index.cast("int64")
+
+
+def _checked_as_of(transactions: ibis.Table, as_of: date | None, period: str) -> date:
+    """Refuse an unknown period, and resolve a missing as_of to the latest transaction date."""
+    _check_period(period)
+    if as_of is not None:
+        return as_of
+    latest = _with_date(transactions).date.max().to_pandas()
+    if pd.isna(latest):
+        raise ValueError("The transactions table is empty: pass as_of to measure it.")
+    return pd.Timestamp(latest).date()
+
+
+# --- periods (Python) ----------------------------------------------------------------------------
+
+
+def _check_period(period: str) -> None:
+    if period not in PERIODS:
+        raise ValueError(f"Unknown period '{period}': choose one of {', '.join(PERIODS)}.")
+
+
+def _period_index(day: date, period: str) -> int:
+    """The Python twin of :func:`_period_expr`."""
+    if period == "month":
+        return day.year * 12 + day.month - 1
+    if period == "quarter":
+        return day.year * 4 + (day.month - 1) // 3
+    return (day - _FIRST_MONDAY).days // 7
+
+
+def _period_start(index: int, period: str) -> date:
+    if period == "month":
+        return date(index // 12, index % 12 + 1, 1)
+    if period == "quarter":
+        return date(index // 4, 3 * (index % 4) + 1, 1)
+    return _FIRST_MONDAY + timedelta(weeks=index)
+
+
+def _period_starts(indexes, period: str) -> pd.DatetimeIndex:
+    return pd.DatetimeIndex([pd.Timestamp(_period_start(int(i), period)) for i in indexes])
+
+
+def _is_complete(index: int, as_of: date, period: str) -> bool:
+    return _period_start(index + 1, period) - timedelta(days=1) <= as_of
+
+
+def _per_period(counts: pd.DataFrame, as_of: date, period: str, fill: dict) -> pd.DataFrame:
+    """Spread per-period results (keyed by ``period_idx``) over every period up to ``as_of``.
+
+    The range starts at the earliest period in ``counts``, which is the first period of the data
+    for every metric here (or the one after it, for metrics about period t-1 to t).
+    """
+    columns = ["period", "complete", *fill]
+    if counts.empty:
+        dtypes = {"period": "datetime64[ns]", "complete": bool} | {c: type(v) for c, v in fill.items()}
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in dtypes.items()})
+    indexes = range(int(counts["period_idx"].min()), _period_index(as_of, period) + 1)
+    frame = counts.set_index("period_idx").reindex(indexes).fillna(fill)
+    for column, default in fill.items():
+        frame[column] = frame[column].astype(type(default))
+    frame.insert(0, "period", _period_starts(indexes, period))
+    frame.insert(1, "complete", [_is_complete(i, as_of, period) for i in indexes])
+    return frame.reset_index(drop=True)[columns]
