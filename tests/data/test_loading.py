@@ -231,3 +231,21 @@ def test_spark_engine_gets_the_same_valid_rows(company_dir, spark_engine):
     assert company.backend.name == "spark"
     tx = company.tables["transactions"].order_by("customer_id").execute()
     assert tx.amount.tolist() == [10.5, 3.0, 5.0]
+
+
+def test_gzipped_csv_is_read(tmp_path):
+    import gzip
+
+    with gzip.open(tmp_path / "transactions.csv.gz", "wt") as f:
+        f.write("customer_id,date,amount\nC1,2024-01-05,10\nC2,2024-01-06,oops\n")
+    report = validate(tmp_path, as_of=AS_OF)
+    assert sentences(report) == ["transactions, row 2, column amount: value 'oops': is not a number"]
+
+
+def test_repeated_header_and_other_formats_are_named(company_dir):
+    write(company_dir, "transactions.csv", "customer_id,date,amount,Amount\nC1,2024-01-05,10,11\n")
+    write(company_dir, "responses.xlsx", "not a spreadsheet really")
+    report = validate(company_dir, as_of=AS_OF)
+    assert sentences(report) == ["transactions: the header names column 'amount' more than once"]
+    assert report.notes == ["responses.xlsx was not read: tables are read from .csv, .csv.gz, .parquet files; "
+                            "export it as responses.csv."]

@@ -8,6 +8,7 @@ used or rejected with its reason, and ``read = used + rejected`` for every table
 from __future__ import annotations
 
 import csv
+import gzip
 import functools
 import operator
 import tempfile
@@ -29,6 +30,7 @@ from custfocus.data.validation import (
     Problem,
     TableLoad,
     column_checks,
+    normalise_name,
     parse_column,
     resolve_columns,
     suggest_table,
@@ -39,6 +41,7 @@ from custfocus.errors import InputError, ValidationFailed
 ON_ERROR = ("stop", "quarantine")
 Progress = Callable[[str], None]
 _DELIMITERS = (",", ";", "\t", "|")
+TABLE_SUFFIXES = (".csv", ".csv.gz", ".parquet")
 
 
 @dataclass
@@ -132,15 +135,19 @@ class _Loader:
         for path in sorted(self.folder.iterdir()):
             if path.is_dir() or path.name.startswith(".") or path.name == "custfocus.toml":
                 continue
-            stem, suffix = path.stem, path.suffix.lower()
-            if stem in TABLES and suffix in (".csv", ".parquet"):
+            stem, suffix = _split_suffix(path.name)
+            if stem in TABLES and suffix in TABLE_SUFFIXES:
                 if stem in found:
                     found[stem] = RawTable(stem, str(path), None, failure=(
-                        f"both {stem}.csv and {stem}.parquet exist; keep one of them"))
+                        f"the folder has more than one file for {stem} ({found[stem].source} and "
+                        f"{path.name}); keep one of them"))
                     continue
                 self.progress(f"Reading {path.name}")
-                found[stem] = self._read_csv(stem, path) if suffix == ".csv" else self._read_parquet(stem, path)
-            elif suffix in (".csv", ".parquet"):
+                found[stem] = self._read_parquet(stem, path) if suffix == ".parquet" else self._read_csv(stem, path)
+            elif stem in TABLES:
+                self.notes.append(f"{path.name} was not read: tables are read from {', '.join(TABLE_SUFFIXES)} "
+                                  f"files; export it as {stem}.csv.")
+            elif suffix in TABLE_SUFFIXES:
                 guess = suggest_table(stem, TABLES)
                 hint = f" Did you mean {guess}{suffix}?" if guess else ""
                 self.notes.append(f"{path.name} is not a table of the data contract and was not read.{hint}")
@@ -149,9 +156,16 @@ class _Loader:
     def _read_csv(self, name: str, path: Path) -> RawTable:
         if path.stat().st_size == 0:
             return RawTable(name, str(path), None, failure="the file is empty (0 bytes)")
-        with path.open("rb") as f:
+        opener = gzip.open if path.name.lower().endswith(".gz") else open
+        with opener(path, "rb") as f:
             header = f.readline()
         delimiter = _sniff_delimiter(header)
+        names = [normalise_name(n) for n in next(csv.reader([header.decode("utf-8-sig", "replace")],
+                                                           delimiter=delimiter), [])]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            return RawTable(name, str(path), None, failure=(
+                f"the header names column {', '.join(repr(n) for n in repeated)} more than once"))
         try:
             table = self.con.read_csv(str(path), all_varchar=True, header=True, delim=delimiter,
                                       quote='"', escape='"', auto_detect=True)
@@ -163,7 +177,8 @@ class _Loader:
     def _read_csv_line_by_line(self, name: str, path: Path, delimiter: str) -> RawTable:
         good = self.scratch / f"{name}.csv"
         unreadable: list[tuple[int, str, str]] = []
-        with path.open("rb") as source, good.open("w", encoding="utf-8", newline="") as target:
+        opener = gzip.open if path.name.lower().endswith(".gz") else open
+        with opener(path, "rb") as source, good.open("w", encoding="utf-8", newline="") as target:
             try:
                 header = next(csv.reader([source.readline().decode("utf-8-sig")], delimiter=delimiter))
             except UnicodeDecodeError as err:
@@ -427,6 +442,16 @@ def _problems_from_rows(table: str, rows, checks: list[Check], mapping: dict[str
 
 def _is_missing(value) -> bool:
     return value is None or (isinstance(value, float) and value != value)
+
+
+def _split_suffix(file_name: str) -> tuple[str, str]:
+    """'transactions.csv.gz' -> ('transactions', '.csv.gz')."""
+    lower = file_name.lower()
+    for suffix in TABLE_SUFFIXES:
+        if lower.endswith(suffix):
+            return file_name[: -len(suffix)], suffix
+    stem, _, suffix = file_name.partition(".")
+    return stem, "." + suffix.lower() if suffix else ""
 
 
 def _sniff_delimiter(header: bytes) -> str:
