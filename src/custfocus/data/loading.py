@@ -373,11 +373,15 @@ class _Loader:
         checks = [Check(c.column, c.kind, staged[f"_cf_flag{i}"], c.message) for i, c in enumerate(checks)]
 
         if spec.unique_key and all(k in typed for k in spec.unique_key):
-            keys = [staged[f"_cf_v_{k}"] for k in spec.unique_key]
-            first = staged["_row"].min().over(ibis.window(group_by=keys))
-            present = functools.reduce(operator.and_, [k.notnull() for k in keys])
-            staged = staged.mutate(_cf_first=first)
-            flag = (present & (staged["_row"] != staged["_cf_first"])).fill_null(False)
+            # Only repeated keys are joined back: cheaper than a window over millions of keys.
+            keys = [f"_cf_v_{k}" for k in spec.unique_key]
+            present = functools.reduce(operator.and_, [staged[k].notnull() for k in keys])
+            repeated = (staged.filter(present).group_by(keys)
+                        .aggregate(_cf_first=lambda t: t["_row"].min(), _cf_count=lambda t: t.count())
+                        .filter(lambda t: t._cf_count > 1).drop("_cf_count"))
+            joined = staged.left_join(repeated, keys)
+            staged = joined.select(*[joined[c] for c in staged.columns], joined["_cf_first"])
+            flag = (staged["_cf_first"].notnull() & (staged["_row"] != staged["_cf_first"])).fill_null(False)
             staged = staged.mutate(**{f"_cf_flag{len(checks)}": flag})
             label = " and ".join(spec.unique_key)
             checks.append(Check(spec.unique_key[-1], "duplicate", staged[f"_cf_flag{len(checks)}"],
