@@ -19,6 +19,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import ibis
+import pandas as pd
 
 from custfocus.data.company import Company
 from custfocus.data.contract import TABLE_ORDER, TABLES, Table
@@ -293,10 +294,11 @@ class _Loader:
             if "date" in mapping:
                 value, _, _ = parse_column(transactions.table[mapping["date"]], TABLES["transactions"].column("date"))
                 latest = transactions.table.select(d=value).filter(lambda t: t.d <= today).d.max().execute()
-                if latest is not None and latest == latest:  # not NaT
+                if not pd.isna(latest):
+                    latest = pd.Timestamp(latest).date()
                     self.notes.append(f"as_of is not set in custfocus.toml; using the last transaction date, "
                                       f"{latest:%Y-%m-%d}.")
-                    return latest.date() if hasattr(latest, "date") else latest
+                    return latest
         return today
 
     def _check(self, raw: RawTable, spec: Table, as_of: date, known_customers) -> tuple[ibis.Table | None, TableLoad]:
