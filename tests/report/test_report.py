@@ -8,6 +8,7 @@ from datetime import date
 
 import pandas as pd
 import pytest
+from markupsafe import escape
 
 from custfocus.data.loading import load_frames
 from custfocus.report.build import build_report
@@ -44,12 +45,12 @@ def test_json_carries_every_headline_and_chart_of_the_html(transactions_only):
         entry = payload["sections"][section.key]
         assert entry["available"] == section.available
         for headline in section.headlines:
-            assert headline.value in html
+            assert str(escape(headline.value)) in html
             assert {"label": headline.label, "value": headline.value, "detail": headline.detail,
                     "caveat": headline.caveat} in entry["headlines"]
         assert [c["key"] for c in entry["charts"]] == [c.key for c in section.charts]
         for chart in section.charts:
-            assert chart.finding in html
+            assert str(escape(chart.finding)) in html
     assert payload["sections"]["data"]["data"]["tables"]["transactions"]["read"] == len(
         transactions_only.tables["transactions"].execute())
 

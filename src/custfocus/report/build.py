@@ -7,11 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from custfocus.data.company import Company
+from custfocus.errors import CustfocusError
 from custfocus.report.section import Headline, Section, TableView
-
-# The analysis modules that have a report section, in reading order.
-SECTION_MODULES = ("retention", "pulse")
-
 
 @dataclass
 class Report:
@@ -27,25 +24,44 @@ class Report:
         return [(s, h) for s in self.sections if s.available and s.key != "data" for h in s.headlines]
 
 
-def section_builders() -> dict[str, Callable]:
-    from custfocus import pulse, retention
-
-    modules = {"pulse": pulse, "retention": retention}
-    return {key: modules[key].section for key in SECTION_MODULES}
-
-
 def build_report(company: Company, progress: Callable[[str], None] | None = None) -> Report:
+    from custfocus import loyalty, pulse, retention
+    from custfocus.value import section as value_section
+
     progress = progress or (lambda message: None)
     report = Report(
         company=company.name, as_of=company.as_of.isoformat(), currency=company.currency,
         generated_at=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         engine=getattr(company.backend, "name", "duckdb"),
     )
-    for key, builder in section_builders().items():
-        progress(f"Analysing {key}")
-        report.sections.append(builder(company))
-    report.sections.append(data_section(company))
+    value = _customer_value(company, progress)
+    report.sections = [
+        pulse.section(company, progress),
+        retention.section(company, progress),
+        _with_value(loyalty.section, "loyalty", "Loyalty: loyal or merely retained?", company, progress, value),
+        _with_value(value_section.section, value_section.KEY, value_section.TITLE, company, progress, value),
+        data_section(company),
+    ]
     return report
+
+
+def _customer_value(company: Company, progress):
+    """The lifetime-value fit that loyalty and value share, or the reason it could not be made."""
+    from custfocus.value.clv import customer_value
+
+    if not company.has("transactions"):
+        return None
+    try:
+        return customer_value(company, progress=progress)
+    except CustfocusError as failure:
+        return failure
+
+
+def _with_value(builder, key: str, title: str, company: Company, progress, value) -> Section:
+    if isinstance(value, CustfocusError):
+        return Section(key=key, title=title, available=False,
+                       reason=f"Not available: customers' value could not be estimated ({value}).")
+    return builder(company, progress, value=value)
 
 
 def data_section(company: Company) -> Section:

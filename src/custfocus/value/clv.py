@@ -1,0 +1,615 @@
+"""Customer lifetime value for every customer, and the calibration/holdout check of the models.
+
+The pipeline never holds one Python row per customer:
+
+1. :func:`~custfocus.value.summary.customer_summary` builds the per-customer histories in the
+   engine (and caches them there);
+2. the transaction model (BG/NBD, Pareto/NBD or MBG/NBD) is fitted on the distinct
+   ``(frequency, recency, T)`` rows with their counts as weights, the Gamma-Gamma spend model on
+   the distinct ``(frequency, monetary_value)`` rows of repeat buyers;
+3. P(alive), expected purchases and discounted expected purchases are computed in NumPy once per
+   distinct ``(frequency, recency, T)`` row, put on the engine as a small table and joined back to
+   the customers there; the expected spend is an engine expression (the Gamma-Gamma conditional
+   mean is linear in the customer's mean spend).
+
+The result is an Ibis table: pulling it, writing it (:func:`write_predictions`) or aggregating it
+(:func:`clv_report`, :func:`clv_deciles`) is the caller's choice.
+
+Conventions:
+
+- The horizon is ``horizon_months`` months of 365.25 / 12 days. Purchases expected in month k
+  are valued at the expected spend and discounted at the end of that month by ``(1 + m)^k``,
+  where ``m = (1 + annual_discount_rate)^(1/12) - 1`` is the monthly rate equivalent to the annual
+  one (10% a year -> 0.797% a month). This is lifetimes' ``customer_lifetime_value`` with
+  ``freq`` = the model's unit and ``discount_rate`` = m.
+- Spend: the Gamma-Gamma conditional expectation ``p (gamma + m x) / (p x + q - 1)`` (customers
+  without repeat purchases get the population mean ``p gamma / (q - 1)``). With fewer than
+  :data:`MIN_REPEAT_BUYERS` repeat buyers, or a fit with ``q <= 1`` (infinite mean spend), the
+  model is not used: every customer is valued at the pooled mean spend per repeat purchase day,
+  and :attr:`CustomerValue.caveats` says so.
+- Customers first seen on the last day (T = 0) carry no information for the fits (their
+  likelihood is 1) and are left out of them; they are valued like every other customer.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from pathlib import Path
+
+import ibis
+import numpy as np
+import pandas as pd
+
+from custfocus.data.company import Company
+from custfocus.errors import InputError
+from custfocus.report.json import to_jsonable
+from custfocus.stats import Z95, Estimate
+from custfocus.value.models import (
+    BGNBD,
+    MBGNBD,
+    GammaGamma,
+    ParetoNBD,
+    customer_lifetime_value,
+)
+from custfocus.value.summary import (
+    COUNT_BY,
+    TIME_UNITS,
+    customer_summary,
+    daily_activity,
+    holdout_purchases,
+    spend_statistics,
+    sufficient_statistics,
+    unit_days,
+)
+
+MODELS = {"bgnbd": BGNBD, "paretonbd": ParetoNBD, "mbgnbd": MBGNBD}
+MODEL_NAMES = {"bgnbd": "BG/NBD", "paretonbd": "Pareto/NBD", "mbgnbd": "MBG/NBD"}
+MIN_REPEAT_BUYERS = 50  # fewer make the Gamma-Gamma parameters too loose to value customers
+DEFAULT_HOLDOUT_WEEKS = 26
+FREQUENCY_BINS = 7  # calibration frequencies 0..6 and "7+", as in Fader, Hardie & Lee (2005)
+DAYS_PER_MONTH = TIME_UNITS["months"]
+_KEYS = ["frequency", "recency", "T"]
+_SUMMARY_ALIASES = {  # column names of other tools' summary files -> ours
+    "x": "frequency", "t_x": "recency", "t.x": "recency", "T_cal": "T", "T.cal": "T",
+    "monetary": "monetary_value", "m_x": "monetary_value", "m.x": "monetary_value",
+    "zbar": "monetary_value", "cust": "customer_id", "id": "customer_id",
+}
+
+Progress = Callable[[str], None]
+TransactionModel = BGNBD | ParetoNBD | MBGNBD
+
+
+@dataclass(frozen=True)
+class CustomerValue:
+    """Fitted models and the per-customer value table (an Ibis expression on the engine).
+
+    ``table`` columns: customer_id, frequency, recency, T, monetary_value, revenue (NULL for a
+    summary file without it), p_alive, expected_purchases (over the horizon), expected_spend (per
+    purchase; NULL when no spend is known) and clv (discounted value over the horizon, in the
+    currency of the amounts).
+    """
+
+    transaction_model: TransactionModel
+    spend_model: GammaGamma | None
+    time_unit: str
+    horizon_months: int
+    annual_discount_rate: float
+    n_customers: int
+    table: ibis.Table
+    histories: pd.DataFrame  # sufficient statistics: frequency, recency, T, weight, monetary_sum
+    model: str = "bgnbd"
+    as_of: date | None = None  # None for a summary file
+    pooled_spend: float | None = None  # the spend of every purchase when spend_model is None
+    caveats: tuple[str, ...] = ()
+
+    @property
+    def monthly_discount_rate(self) -> float:
+        return monthly_rate(self.annual_discount_rate)
+
+
+def monthly_rate(annual_discount_rate: float) -> float:
+    """The monthly discount rate that compounds to ``annual_discount_rate`` over 12 months."""
+    return (1.0 + annual_discount_rate) ** (1.0 / 12.0) - 1.0
+
+
+def customer_value(source: Company | ibis.Table, *, as_of: date | None = None,
+                   model: str = "bgnbd", time_unit: str = "weeks", horizon_months: int = 12,
+                   annual_discount_rate: float = 0.10, count_by: str = "day",
+                   progress: Progress | None = None) -> CustomerValue:
+    """Fit the models on a company's transactions (or a transactions table) and value every
+    customer over the next ``horizon_months`` (see the module doc for the conventions).
+
+    ``as_of`` defaults to the company's as_of, or to the latest transaction date of a table;
+    ``count_by`` ("day" or "order") says what one purchase is, see
+    :func:`~custfocus.value.summary.customer_summary`.
+    """
+    _check_settings(model, time_unit, horizon_months, annual_discount_rate, count_by)
+    transactions, as_of = _transactions_and_as_of(source, as_of)
+    step = progress or (lambda message: None)
+    step("Customer value: summarising purchase histories")
+    summary = customer_summary(transactions, as_of=as_of, time_unit=time_unit,
+                               count_by=count_by).cache()
+    return _value(summary, model=model, time_unit=time_unit, horizon_months=horizon_months,
+                  annual_discount_rate=annual_discount_rate, as_of=as_of, step=step)
+
+
+def clv_from_summary(summary: pd.DataFrame | ibis.Table, *, model: str = "bgnbd",
+                     time_unit: str = "weeks", horizon_months: int = 12,
+                     annual_discount_rate: float = 0.10,
+                     progress: Progress | None = None) -> CustomerValue:
+    """As :func:`customer_value`, from a per-customer summary that another tool produced.
+
+    Columns: ``customer_id`` (else the row number is used), ``frequency``, ``recency`` and ``T``
+    in ``time_unit``, optionally ``monetary_value`` (mean spend per repeat purchase) and
+    ``revenue``. lifetimes' names are ours; BTYD's (``x``, ``t.x``, ``T.cal``, ``m.x``) and
+    CDNOW's (``t_x``, ``zbar``) are accepted too. Without ``monetary_value`` nothing is known about
+    spend: ``expected_spend`` and ``clv`` are NULL, the purchase predictions are still there.
+    """
+    _check_settings(model, time_unit, horizon_months, annual_discount_rate)
+    table = summary if isinstance(summary, ibis.Table) else ibis.memtable(summary)
+    table = _standard_summary(table)
+    step = progress or (lambda message: None)
+    return _value(table, model=model, time_unit=time_unit, horizon_months=horizon_months,
+                  annual_discount_rate=annual_discount_rate, as_of=None, step=step)
+
+
+def read_summary(path: str | Path, engine=None) -> ibis.Table:
+    """Read a summary file (``.csv`` or ``.parquet``) on the engine (an
+    :class:`~custfocus.engine.Engine`, DuckDB by default), for :func:`clv_from_summary`."""
+    from custfocus.engine import connect
+
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"The summary file {path} does not exist.")
+    con = (engine or connect("duckdb")).con
+    if path.suffix.lower() == ".parquet":
+        return con.read_parquet(str(path))
+    if path.suffix.lower() == ".csv":
+        return con.read_csv(str(path))
+    raise InputError(f"The summary file {path} must be a .csv or .parquet file.")
+
+
+def write_predictions(value: CustomerValue, path: str | Path) -> Path:
+    """Write the per-customer table to ``path`` (``.parquet`` or ``.csv``) from the engine.
+
+    On DuckDB the file is written by the database; on Spark a Parquet path becomes a folder of
+    part files (Spark's way), a CSV one is streamed to one file.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        value.table.to_parquet(path)
+    elif suffix == ".csv":
+        value.table.to_csv(path)
+    else:
+        raise InputError(f"Cannot write predictions to {path}: use a .parquet or .csv path.")
+    return path
+
+
+# --- the pipeline ----------------------------------------------------------------------------
+
+
+def _value(summary: ibis.Table, *, model: str, time_unit: str, horizon_months: int,
+           annual_discount_rate: float, as_of: date | None, step) -> CustomerValue:
+    step(f"Customer value: fitting the {MODEL_NAMES.get(model, model)} model")
+    stats = sufficient_statistics(summary, with_spend=True)
+    transaction_model = fit_transaction_model(model, stats)
+    step("Customer value: fitting the Gamma-Gamma spend model")
+    spend_model, pooled_spend, caveat = _fit_spend(spend_statistics(summary))
+    step("Customer value: predicting every customer")
+    value = CustomerValue(
+        transaction_model=transaction_model, spend_model=spend_model, time_unit=time_unit,
+        horizon_months=horizon_months, annual_discount_rate=annual_discount_rate,
+        n_customers=int(stats["weight"].sum()), table=summary, histories=stats, model=model,
+        as_of=as_of, pooled_spend=pooled_spend, caveats=(caveat,) if caveat else ())
+    histories = _Histories(transaction_model, stats)
+    horizon = horizon_months * DAYS_PER_MONTH / unit_days(time_unit)
+    predictions = stats[_KEYS].assign(
+        p_alive=histories.p_alive,
+        expected_purchases=histories.expected(
+            lambda x, t_x, T: transaction_model.expected_purchases(horizon, x, t_x, T)),
+        discounted_purchases=_discounted_purchases(value, transaction_model, histories),
+    )
+    return replace(value, table=_value_table(summary, predictions, spend_model, pooled_spend))
+
+
+def _discounted_purchases(value: CustomerValue, model: TransactionModel,
+                          histories: _Histories) -> np.ndarray:
+    """Per history, the expected purchases of each month of the horizon discounted to today:
+    the CLV sum with a spend of 1."""
+    period = DAYS_PER_MONTH / unit_days(value.time_unit)  # one month in model units
+    return histories.expected(lambda x, t_x, T: customer_lifetime_value(
+        model, _UNIT_SPEND, x, t_x, T, np.zeros_like(x), horizon=value.horizon_months,
+        discount_rate=value.monthly_discount_rate, time_unit_per_period=period))
+
+
+class _Histories:
+    """The distinct histories ``(frequency, recency, T)`` of sufficient statistics, predicted.
+
+    Given that a customer is alive at T, the future depends on (frequency, T) only, not on
+    recency: the purchase rate's posterior is Gamma(r + x, alpha + T), the BG/NBD's dropout
+    probability's Beta(a, b + x), the Pareto/NBD's dropout rate's Gamma(s, beta + T). So every
+    conditional expectation is P(alive | history) x E[... | alive, x, T]. The second, costly
+    factor is evaluated once per distinct (x, T), as the prediction at recency = T divided by
+    P(alive) there; real data have tens of times fewer distinct (x, T) than histories.
+    """
+
+    def __init__(self, model: TransactionModel, stats: pd.DataFrame):
+        x, t_x, T = (stats[k].to_numpy(dtype=float) for k in _KEYS)
+        self.p_alive = model.probability_alive(x, t_x, T)
+        # Distinct (x, T) through one integer key (frequencies are whole numbers): much faster
+        # than factorising pairs.
+        ages, age_values = pd.factorize(T)
+        self._codes, keys = pd.factorize(x.astype(np.int64) * age_values.size + ages)
+        self._x = (keys // age_values.size).astype(float)
+        self._T = age_values[keys % age_values.size]
+        self._alive_at_pair = model.probability_alive(self._x, self._T, self._T)
+
+    def expected(self, predict) -> np.ndarray:
+        """``predict(frequency, recency, T)`` for every history (from one call per (x, T))."""
+        per_pair = predict(self._x, self._T, self._T) / self._alive_at_pair
+        return self.p_alive * per_pair[self._codes]
+
+
+class _UnitSpend:
+    """A stand-in spend model worth 1 per purchase."""
+
+    @staticmethod
+    def expected_spend(frequency, monetary):
+        return 1.0
+
+
+_UNIT_SPEND = _UnitSpend()
+
+
+def _check_settings(model: str = "bgnbd", time_unit: str = "weeks", horizon_months: int = 1,
+                    annual_discount_rate: float = 0.0, count_by: str = "day") -> None:
+    """Refuse unusable settings before any work, in words the command line can print."""
+    if model not in MODELS:
+        raise InputError(f"Unknown model '{model}': choose one of {', '.join(MODELS)}.")
+    if time_unit not in TIME_UNITS:
+        raise InputError(f"Unknown time unit '{time_unit}': choose one of "
+                         f"{', '.join(TIME_UNITS)}.")
+    if count_by not in COUNT_BY:
+        raise InputError(f"Purchases are counted by {' or '.join(COUNT_BY)}, not '{count_by}'.")
+    if horizon_months < 1:
+        raise InputError(f"The horizon must be at least 1 month, not {horizon_months}.")
+    if annual_discount_rate <= -1:
+        raise InputError(f"The discount rate must be above -100%, not {annual_discount_rate:.0%}.")
+
+
+def fit_transaction_model(model: str, stats: pd.DataFrame) -> TransactionModel:
+    """Fit the named model on sufficient statistics (``frequency, recency, T, weight``), leaving
+    out the rows with ``T = 0``, which carry no information."""
+    _check_settings(model=model)
+    informative = stats[stats["T"] > 0]
+    if informative.empty:
+        raise InputError("No customer has any history yet (all were first seen on the last "
+                         "day): there is nothing to fit.")
+    return MODELS[model]().fit_summary(informative)
+
+
+def _fit_spend(spend: pd.DataFrame) -> tuple[GammaGamma | None, float | None, str | None]:
+    """The Gamma-Gamma model (or None), the pooled mean spend per repeat purchase day (the
+    fallback), and a caveat when the model is not used."""
+    spend = spend[spend["monetary_value"].notna()]
+    repeat_buyers = int(spend["weight"].sum())
+    if repeat_buyers == 0:
+        return None, None, ("No spend of a repeat purchase is known: purchases are predicted, "
+                            "but not their value.")
+    days = spend["frequency"] * spend["weight"]
+    pooled = float((spend["monetary_value"] * days).sum() / days.sum())
+    fallback = (f"every customer is valued at the mean spend per repeat purchase day, "
+                f"{pooled:,.2f}")
+    if repeat_buyers < MIN_REPEAT_BUYERS:
+        return None, pooled, (f"Only {repeat_buyers} customers bought twice, too few for the "
+                              f"Gamma-Gamma spend model: {fallback}.")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        model = GammaGamma().fit_summary(spend)
+    if not model.converged_ or model.params_["q"] <= 1:
+        return None, pooled, ("The Gamma-Gamma spend model does not fit these spends (its mean "
+                              f"spend is not finite): {fallback}.")
+    return model, None, None
+
+
+def _value_table(summary: ibis.Table, predictions: pd.DataFrame, spend_model,
+                 pooled_spend: float | None) -> ibis.Table:
+    joined = summary.join(ibis.memtable(predictions), _KEYS)
+    if spend_model is not None:
+        p, q, gamma = (spend_model.params_[k] for k in ("p", "q", "gamma"))
+        x = joined.frequency.cast("float64")
+        spend = p * (gamma + joined.monetary_value * x) / (p * x + (q - 1.0))
+    else:
+        spend = ibis.literal(pooled_spend, "float64")  # NULL when nothing is known
+    return joined.select(
+        "customer_id", *_KEYS, "monetary_value", "revenue", "p_alive", "expected_purchases",
+        expected_spend=spend, clv=spend * joined.discounted_purchases)
+
+
+def _standard_summary(table: ibis.Table) -> ibis.Table:
+    """A user's summary with our column names and types, checked."""
+    renames = {ours: theirs for theirs, ours in _SUMMARY_ALIASES.items()
+               if theirs in table.columns and ours not in table.columns}
+    table = table.rename(renames)
+    missing = [c for c in _KEYS if c not in table.columns]
+    if missing:
+        raise InputError(f"The summary lacks the column(s) {', '.join(missing)}; it needs "
+                         "frequency, recency and T (and optionally customer_id, "
+                         "monetary_value, revenue).")
+    columns = {
+        "customer_id": (table.customer_id.cast("string") if "customer_id" in table.columns
+                        else (ibis.row_number() + 1).cast("string")),
+        "frequency": table.frequency.cast("int64"),
+        "recency": table.recency.cast("float64"),
+        "T": table["T"].cast("float64"),
+    }
+    for optional in ("monetary_value", "revenue"):
+        value = table[optional] if optional in table.columns else ibis.null()
+        columns[optional] = value.cast("float64")
+    table = table.select(**columns)
+    problems = table.agg(
+        rows=table.count(),
+        bad_frequency=(table.frequency.isnull() | (table.frequency < 0)).sum(),
+        bad_times=(table.recency.isnull() | table["T"].isnull() | (table.recency < 0)
+                   | (table.recency > table["T"])).sum(),
+        bad_spend=((table.frequency > 0) & (table.monetary_value <= 0)).sum(),
+    ).to_pandas().iloc[0].fillna(0)
+    if int(problems["rows"]) == 0:
+        raise InputError("The summary has no rows.")
+    for column, rule in (("bad_frequency", "frequency must be a whole number >= 0"),
+                         ("bad_times", "recency and T must be given with 0 <= recency <= T"),
+                         ("bad_spend", "monetary_value must be > 0 where frequency > 0")):
+        if int(problems[column]):
+            raise InputError(f"{int(problems[column]):,} of {int(problems['rows']):,} rows of "
+                             f"the summary break the rule: {rule}.")
+    return table.cache()
+
+
+def _transactions_and_as_of(source, as_of: date | None) -> tuple[ibis.Table, date]:
+    if isinstance(source, Company):
+        if not source.has("transactions"):
+            raise InputError("Customer value needs the transactions table.")
+        return source.table("transactions"), as_of or source.as_of
+    if as_of is None:
+        latest = source.date.max().to_pandas()
+        if pd.isna(latest):
+            raise InputError("The transactions table is empty: there is nothing to value.")
+        as_of = pd.Timestamp(latest).date()
+    return source, as_of
+
+
+# --- reading the result ----------------------------------------------------------------------
+
+
+def clv_deciles(value: CustomerValue) -> pd.DataFrame:
+    """Customers in tenths by CLV (decile 1 = the most valuable), computed in the engine:
+    ``decile``, ``customers``, ``clv`` (total), ``mean_clv``, ``min_clv``, ``share`` of the total
+    CLV and ``cumulative_share``. Empty when no spend is known."""
+    t = value.table.filter(value.table.clv.notnull())
+    ranked = t.mutate(decile=ibis.ntile(10).over(order_by=ibis.desc(t.clv)) + 1)
+    frame = ranked.group_by("decile").agg(
+        customers=ranked.count(), clv=ranked.clv.sum(), mean_clv=ranked.clv.mean(),
+        min_clv=ranked.clv.min(),
+    ).to_pandas().sort_values("decile", ignore_index=True)
+    total = frame["clv"].sum()
+    frame["share"] = frame["clv"] / total if total else np.nan
+    frame["cumulative_share"] = frame["share"].cumsum()
+    return frame.astype({"decile": "int64", "customers": "int64"})
+
+
+def total_clv(value: CustomerValue) -> Estimate:
+    """The CLV of all customers together, with a 95% interval for the uncertainty of the fitted
+    parameters (delta method over both models, fitted independently; central differences in
+    log-parameters) and n = customers. It comes from the compact histories, whose spend sums make
+    it exact (the expected spend is linear in a customer's mean spend). NaN when no spend is
+    known. The interval is about the expected value, not the spread of what customers will do."""
+    n = value.n_customers
+    spend = value.spend_model
+    if spend is None and value.pooled_spend is None:
+        return Estimate(math.nan, math.nan, math.nan, n)
+    models = [value.transaction_model] + ([spend] if spend is not None else [])
+    theta = np.concatenate([m._theta() for m in models])
+    covariance = np.zeros((theta.size, theta.size))
+    start = 0
+    for m in models:
+        k = len(m.params_)
+        covariance[start:start + k, start:start + k] = m.covariance_.to_numpy()
+        start += k
+
+    def total(log_theta: np.ndarray) -> float:
+        params = np.exp(log_theta)
+        transaction = _with_params(value.transaction_model, params)
+        discounted = _discounted_purchases(value, transaction,
+                                           _Histories(transaction, value.histories))
+        x, w, sums = (value.histories[k].to_numpy(dtype=float)
+                      for k in ("frequency", "weight", "monetary_sum"))
+        if spend is None:
+            return float(discounted @ (w * value.pooled_spend))
+        p, q, gamma = params[-3:]
+        return float(discounted @ (p * (gamma * w + x * sums) / (p * x + q - 1.0)))
+
+    log_theta = np.log(theta)
+    step = 1e-5
+    gradient = np.array([(total(log_theta + step * e) - total(log_theta - step * e)) / (2 * step)
+                         for e in np.eye(theta.size)])
+    estimate = total(log_theta)
+    half = Z95 * math.sqrt(max(gradient @ (covariance / np.outer(theta, theta)) @ gradient, 0.0))
+    return Estimate(estimate, estimate - half, estimate + half, n)
+
+
+def _with_params(model: TransactionModel, params: np.ndarray) -> TransactionModel:
+    """A copy of a fitted transaction model with other parameter values (the first ones given)."""
+    other = type(model)()
+    other.params_ = dict(zip(model.params_, map(float, params)))
+    return other
+
+
+def clv_report(value: CustomerValue) -> dict:
+    """A JSON-ready summary for the command line: settings, both models (parameters with
+    standard errors and 95% intervals, log-likelihood, customers fitted, convergence), totals
+    over the customers (one aggregate query in the engine; ``clv`` and ``mean_clv`` with
+    estimate, low, high, n from :func:`total_clv`) and caveats."""
+    t = value.table
+    totals = t.agg(
+        repeat_buyers=(t.frequency > 0).sum(), expected_alive=t.p_alive.sum(),
+        expected_purchases=t.expected_purchases.sum(), past_revenue=t.revenue.sum(),
+    ).to_pandas().iloc[0].to_dict()
+    clv = total_clv(value)
+    n = max(clv.n, 1)
+    totals["clv"] = clv.to_dict()
+    totals["mean_clv"] = Estimate(clv.estimate / n, clv.low / n, clv.high / n, clv.n).to_dict()
+    return to_jsonable({
+        "model": MODEL_NAMES[value.model],
+        "time_unit": value.time_unit,
+        "as_of": value.as_of,
+        "horizon_months": value.horizon_months,
+        "annual_discount_rate": value.annual_discount_rate,
+        "monthly_discount_rate": value.monthly_discount_rate,
+        "n_customers": value.n_customers,
+        "transaction_model": model_report(value.transaction_model),
+        "spend_model": model_report(value.spend_model) if value.spend_model else None,
+        "totals": totals,
+        "caveats": list(value.caveats),
+    })
+
+
+def model_report(model) -> dict:
+    """A fitted model's parameters (estimate, std_error, lower_95, upper_95), log-likelihood,
+    customers fitted, distinct rows fitted and convergence, JSON-ready."""
+    return to_jsonable({
+        "parameters": model.summary().to_dict("index"),
+        "log_likelihood": model.log_likelihood_,
+        "n_customers": round(model.n_customers_),
+        "n_rows": model.n_rows_,
+        "converged": model.converged_,
+    })
+
+
+# --- calibration / holdout -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HoldoutCheck:
+    """The model fitted on purchases up to ``calibration_end`` against what customers did in the
+    holdout ``(calibration_end, as_of]``.
+
+    - ``predicted`` / ``actual``: total repeat purchase days in the holdout of the calibration
+      customers, predicted from each customer's history (the conditional expectation) and
+      observed; ``relative_error = predicted / actual - 1``.
+    - ``by_frequency``: one row per calibration frequency 0, 1, ..., 6, "7+" (Fader, Hardie &
+      Lee 2005, fig. 4): ``frequency`` (label), ``customers``, ``actual_mean`` with its 95%
+      interval ``actual_low``/``actual_high`` (normal, from the spread within the bin),
+      ``predicted_mean``, ``actual``, ``predicted`` (totals).
+    - ``tracking``: ``week`` 1, 2, ... of the holdout, ``day`` (its last day, the last one may be
+      short), ``actual`` and ``predicted`` cumulative repeat purchases from the start of the
+      holdout; the prediction is unconditional, ``sum_i E[X(T_i + t)] - E[X(T_i)]`` over the
+      calibration customers of age ``T_i``, which shows whether the model follows the flow of
+      purchases over time (Fader, Hardie & Lee 2005, fig. 2).
+    - ``table``: per customer (an Ibis expression): customer_id, frequency, recency, T,
+      holdout_frequency, predicted.
+    """
+
+    model: TransactionModel
+    model_name: str
+    time_unit: str
+    calibration_end: date
+    as_of: date
+    holdout_length: float  # in time_unit
+    n_customers: int
+    predicted: float
+    actual: int
+    by_frequency: pd.DataFrame
+    tracking: pd.DataFrame
+    table: ibis.Table
+
+    @property
+    def relative_error(self) -> float:
+        return self.predicted / self.actual - 1.0 if self.actual else math.nan
+
+
+def calibration_holdout(source: Company | ibis.Table, *, calibration_end: date | None = None,
+                        as_of: date | None = None, model: str = "bgnbd",
+                        time_unit: str = "weeks", count_by: str = "day",
+                        progress: Progress | None = None) -> HoldoutCheck:
+    """Fit ``model`` on the purchases up to ``calibration_end`` (default: ``as_of`` minus
+    :data:`DEFAULT_HOLDOUT_WEEKS` weeks) and compare its predictions for the holdout with what
+    the same customers did in it. See :class:`HoldoutCheck`."""
+    _check_settings(model, time_unit, count_by=count_by)
+    transactions, as_of = _transactions_and_as_of(source, as_of)
+    calibration_end = calibration_end or as_of - timedelta(weeks=DEFAULT_HOLDOUT_WEEKS)
+    if calibration_end >= as_of:
+        raise InputError(f"The calibration period must end before as_of ({as_of}), not on "
+                         f"{calibration_end}.")
+    step = progress or (lambda message: None)
+    step("Holdout check: summarising the calibration period")
+    summary = customer_summary(transactions, as_of=as_of, time_unit=time_unit,
+                               calibration_end=calibration_end, count_by=count_by).cache()
+    stats = sufficient_statistics(summary)
+    step(f"Holdout check: fitting the {MODEL_NAMES.get(model, model)} model")
+    fitted = fit_transaction_model(model, stats)
+    length = (as_of - calibration_end).days / unit_days(time_unit)
+    predicted = _Histories(fitted, stats).expected(
+        lambda x, t_x, T: fitted.expected_purchases(length, x, t_x, T))
+    predictions = stats[_KEYS].assign(predicted=predicted)
+    step("Holdout check: comparing with the holdout")
+    holdout = holdout_purchases(transactions, calibration_end, as_of, time_unit, count_by)
+    per_customer = summary.join(holdout, "customer_id").join(ibis.memtable(predictions), _KEYS)
+    per_customer = per_customer.select("customer_id", *_KEYS, "holdout_frequency", "predicted")
+    by_frequency = _by_frequency(per_customer)
+    return HoldoutCheck(
+        model=fitted, model_name=MODEL_NAMES[model], time_unit=time_unit,
+        calibration_end=calibration_end, as_of=as_of, holdout_length=length,
+        n_customers=int(stats["weight"].sum()),
+        predicted=float(by_frequency["predicted"].sum()),
+        actual=int(by_frequency["actual"].sum()), by_frequency=by_frequency,
+        tracking=_tracking(transactions, summary, stats, fitted, calibration_end, as_of,
+                           unit_days(time_unit), count_by),
+        table=per_customer)
+
+
+def _by_frequency(per_customer: ibis.Table) -> pd.DataFrame:
+    t = per_customer.mutate(bin=ibis.least(per_customer.frequency, FREQUENCY_BINS))
+    hf = t.holdout_frequency.cast("float64")
+    frame = t.group_by("bin").agg(
+        customers=t.count(), actual=t.holdout_frequency.sum(), actual_squares=(hf * hf).sum(),
+        predicted=t.predicted.sum(),
+    ).to_pandas().sort_values("bin", ignore_index=True)
+    n = frame["customers"].to_numpy(dtype=float)
+    mean = frame["actual"] / n
+    variance = np.maximum(frame["actual_squares"] / n - mean**2, 0.0) * n / np.maximum(n - 1, 1)
+    half = Z95 * np.sqrt(variance / n)
+    labels = [f"{b}+" if b == FREQUENCY_BINS else str(b) for b in frame["bin"]]
+    return pd.DataFrame({
+        "frequency": labels, "customers": frame["customers"].astype("int64"),
+        "actual_mean": mean, "actual_low": mean - half, "actual_high": mean + half,
+        "predicted_mean": frame["predicted"] / n,
+        "actual": frame["actual"].astype("int64"), "predicted": frame["predicted"],
+    })
+
+
+def _tracking(transactions, summary, stats, fitted, calibration_end: date, as_of: date,
+              unit: float, count_by: str) -> pd.DataFrame:
+    holdout_days = (as_of - calibration_end).days
+    weeks = np.arange(1, math.ceil(holdout_days / 7) + 1)
+    day = np.minimum(7 * weeks, holdout_days)  # days into the holdout at each week's end
+    # Actual: purchases of calibration customers, counted per holdout week in the engine.
+    d = daily_activity(transactions, after=calibration_end, until=as_of, count_by=count_by)
+    d = d.semi_join(summary, "customer_id")
+    start = (calibration_end - date(1970, 1, 1)).days
+    d = d.mutate(week=((d.date.epoch_days() - start - 1) // 7 + 1).cast("int64"))
+    counts = d.group_by("week").agg(purchases=d.purchases.sum()).to_pandas()
+    per_week = counts.set_index("week")["purchases"].reindex(weeks, fill_value=0)
+    # Predicted: E[X(T + t)] - E[X(T)] summed over the customers of each age T.
+    ages = stats.groupby("T")["weight"].sum()
+    age = ages.index.to_numpy(dtype=float)[:, None]
+    t = day[None, :] / unit
+    gained = fitted.expected_purchases_new(age + t) - fitted.expected_purchases_new(age)
+    return pd.DataFrame({
+        "week": weeks, "day": day, "actual": np.cumsum(per_week.to_numpy()).astype("int64"),
+        "predicted": ages.to_numpy(dtype=float) @ gained,
+    })

@@ -1,0 +1,126 @@
+"""The value section of the report: what customers are worth, and what they earn after the cost
+of serving them.
+
+``Section.data`` keys (JSON; money in the company's currency):
+
+- ``clv``: :func:`custfocus.value.clv.clv_report`: model, settings, both models' parameters with
+  standard errors and intervals, log-likelihood, n, totals and caveats.
+- ``clv_distribution``: the CLV deciles behind the chart of the same key
+  (:func:`custfocus.value.charts.clv_distribution_chart`).
+- ``parameters``: the fitted parameters table's data.
+- ``holdout_by_frequency`` and ``holdout_tracking``: the calibration / holdout check
+  (:class:`custfocus.value.clv.HoldoutCheck`), with ``calibration_end``, ``predicted``, ``actual``
+  and ``relative_error`` under ``holdout``; absent, with a caveat, when the history is too short.
+- the profitability keys of :func:`custfocus.value.profitability.profitability_data`
+  (``whale_curve``, ``tiers``, ``acquisition_by_channel``, ...; see docs/profitability.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import pandas as pd
+
+from custfocus.data.company import Company
+from custfocus.errors import CustfocusError
+from custfocus.report.json import to_jsonable
+from custfocus.report.section import Chart, Headline, Section, TableView
+from custfocus.value.charts import (
+    clv_distribution_chart,
+    holdout_frequency_chart,
+    holdout_tracking_chart,
+    parameter_table,
+)
+from custfocus.value.clv import DEFAULT_HOLDOUT_WEEKS, CustomerValue, calibration_holdout, clv_report, customer_value
+from custfocus.value.profitability import (
+    profitability,
+    profitability_charts,
+    profitability_data,
+    profitability_headlines,
+)
+
+KEY = "value"
+TITLE = "Value: what customers are worth after the cost of serving them"
+MIN_CUSTOMERS = 200  # below this the models' parameters are too uncertain to act on
+# A holdout check needs a calibration period at least as long as the holdout itself.
+MIN_HISTORY = timedelta(weeks=2 * DEFAULT_HOLDOUT_WEEKS)
+
+
+def section(company: Company, progress: Callable[[str], None] | None = None, *,
+            value: CustomerValue | None = None) -> Section:
+    """Build the value section; ``value`` reuses a :func:`customer_value` fitted elsewhere."""
+    if not company.has("transactions"):
+        return Section.unavailable(KEY, TITLE, company.missing("transactions"))
+    step = progress or (lambda message: None)
+    value = value or customer_value(company, progress=step)
+    report = clv_report(value)
+    result = Section(KEY, TITLE, data={"clv": report}, caveats=list(value.caveats))
+    if value.n_customers < MIN_CUSTOMERS:
+        result.caveats.insert(0, f"Only {value.n_customers:,} customers: too few for the lifetime-value models to "
+                                 f"be trusted (at least {MIN_CUSTOMERS:,} are needed); read the values as rough.")
+    totals = report["totals"]
+
+    figure, finding, data = clv_distribution_chart(value, company.currency)
+    result.charts.append(Chart("clv_distribution", f"Who holds the next {value.horizon_months} months' value",
+                               finding, figure))
+    result.data["clv_distribution"] = data
+    frame, finding, data = parameter_table(value)
+    result.tables.append(TableView("parameters", "The fitted models", frame, finding))
+    result.data["parameters"] = data
+
+    if totals.get("clv") is not None:
+        result.headlines.append(Headline(
+            f"Expected value, next {value.horizon_months} months", f"{totals['clv']:,.0f} {company.currency}",
+            f"{report['n_customers']:,} customers, {totals['mean_clv']:,.2f} {company.currency} each on average; "
+            f"{report['model']} with Gamma-Gamma, discounted at {value.annual_discount_rate:.0%} a year"))
+    alive = totals["expected_alive"] / max(report["n_customers"], 1)
+    result.headlines.append(Headline(
+        "Customers still active", f"{alive:.0%}",
+        f"expected share of the {report['n_customers']:,} customers who have not dropped out "
+        f"({totals['expected_alive']:,.0f})"))
+
+    _add_holdout(result, company, step)
+
+    step("Profitability: profit after cost to serve")
+    profits = profitability(company, clv=value.table.select("customer_id", "clv"), progress=step)
+    result.headlines.extend(profitability_headlines(profits))
+    result.charts.extend(profitability_charts(profits))
+    result.caveats.extend(profits.caveats)
+    result.data.update(profitability_data(profits))
+
+    deciles = result.data["clv_distribution"].get("deciles") or [{}]
+    top_share = deciles[0].get("share")
+    result.summary = (
+        f"The {report['n_customers']:,} customers are expected to bring {totals['clv']:,.0f} {company.currency} over the "
+        f"next {value.horizon_months} months"
+        + (f", {top_share:.0%} of it from the most valuable tenth" if top_share is not None else "")
+        + f"; from {profits.period_start or 'the start'} to {profits.as_of} they made "
+          f"{profits.totals['profit']:,.0f} {company.currency} of profit after the cost of serving them."
+        if totals.get("clv") is not None else
+        "No spend is known, so customers' value cannot be estimated; purchase predictions are shown.")
+    return result
+
+
+def _add_holdout(result: Section, company: Company, step) -> None:
+    """The calibration / holdout check, when the history is long enough to hold some back."""
+    first = pd.Timestamp(company.table("transactions").date.min().execute())
+    if pd.isna(first) or company.as_of - first.date() < MIN_HISTORY:
+        result.caveats.append(f"The model is not checked against a holdout: that needs at least "
+                              f"{2 * DEFAULT_HOLDOUT_WEEKS} weeks of history.")
+        return
+    try:
+        check = calibration_holdout(company, progress=step)
+    except CustfocusError as failure:
+        result.caveats.append(f"The holdout check could not run: {failure}")
+        return
+    for key, title, build in (
+        ("holdout_by_frequency", "Does the model predict who buys again? (holdout check)", holdout_frequency_chart),
+        ("holdout_tracking", "Does it follow purchases over time? (holdout check)", holdout_tracking_chart),
+    ):
+        figure, finding, data = build(check)
+        result.charts.append(Chart(key, title, finding, figure))
+        result.data[key] = data
+    result.data["holdout"] = to_jsonable({
+        "calibration_end": check.calibration_end, "as_of": check.as_of, "customers": check.n_customers,
+        "predicted": check.predicted, "actual": check.actual, "relative_error": check.relative_error})

@@ -1,0 +1,237 @@
+"""Customer value: the merged-row pipeline against a direct per-customer computation, recovery of
+planted and simulated parameters, summary files, writing, reports and charts."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from custfocus.data import demo
+from custfocus.data.company import Company
+from custfocus.errors import InputError
+from custfocus.value import charts
+from custfocus.value.clv import (
+    DAYS_PER_MONTH,
+    MIN_REPEAT_BUYERS,
+    clv_deciles,
+    clv_from_summary,
+    clv_report,
+    customer_value,
+    monthly_rate,
+    read_summary,
+    write_predictions,
+)
+from custfocus.value.models import BGNBD, GammaGamma
+from custfocus.value.simulate import simulate_bgnbd, simulate_gamma_gamma
+
+AS_OF = demo.PLANTED.default_as_of
+COLUMNS = ["customer_id", "frequency", "recency", "T", "monetary_value", "revenue", "p_alive",
+           "expected_purchases", "expected_spend", "clv"]
+
+
+def demo_transactions(customers: int, seed: int = 7) -> pa.Table:
+    return demo.generate(customers, seed=seed)["transactions"].select(
+        ["customer_id", "date", "amount"])
+
+
+@pytest.fixture(scope="module")
+def small_demo() -> pa.Table:
+    return demo_transactions(3_000)
+
+
+def company_on(engine, transactions: pa.Table) -> Company:
+    return Company(tables={"transactions": engine.from_frame("transactions", transactions)},
+                   as_of=AS_OF)
+
+
+def pulled(value) -> pd.DataFrame:
+    return value.table.to_pandas().sort_values("customer_id", ignore_index=True)
+
+
+def direct_clv(model, spend_model, frame: pd.DataFrame, months: int, annual_rate: float,
+               time_unit_days: float) -> np.ndarray:
+    """CLV customer by customer: month k's expected purchases, discounted at its end."""
+    x, t_x, T = (frame[k].to_numpy(dtype=float) for k in ("frequency", "recency", "T"))
+    month = DAYS_PER_MONTH / time_unit_days
+    monthly = (1 + annual_rate) ** (1 / 12) - 1
+    value = np.zeros(len(frame))
+    before = np.zeros(len(frame))
+    for k in range(1, months + 1):
+        after = model.expected_purchases(k * month, x, t_x, T)
+        value += (after - before) / (1 + monthly) ** k
+        before = after
+    return value * spend_model.expected_spend(x, frame["monetary_value"].to_numpy())
+
+
+def test_value_equals_direct_per_customer_computation(any_engine, small_demo):
+    value = customer_value(company_on(any_engine, small_demo), horizon_months=12,
+                           annual_discount_rate=0.10)
+    got = pulled(value)
+    assert list(got.columns) == COLUMNS
+    assert len(got) == value.n_customers == value.transaction_model.n_customers_ + (
+        got["T"] == 0).sum()
+    model, spend = value.transaction_model, value.spend_model
+    x, t_x, T = (got[k].to_numpy(dtype=float) for k in ("frequency", "recency", "T"))
+    np.testing.assert_allclose(got["p_alive"], model.probability_alive(x, t_x, T), rtol=1e-12)
+    np.testing.assert_allclose(got["expected_purchases"],
+                               model.expected_purchases(12 * DAYS_PER_MONTH / 7, x, t_x, T),
+                               rtol=1e-10)
+    np.testing.assert_allclose(got["expected_spend"],
+                               spend.expected_spend(x, got["monetary_value"]), rtol=1e-12)
+    np.testing.assert_allclose(got["clv"], direct_clv(model, spend, got, 12, 0.10, 7.0),
+                               rtol=1e-10)
+
+    # The fits on merged rows are the fits on one row per customer.
+    fitted = got[got["T"] > 0]
+    direct = BGNBD(merge=False).fit(fitted["frequency"], fitted["recency"], fitted["T"])
+    for name, estimate in direct.params_.items():
+        assert model.params_[name] == pytest.approx(estimate, rel=1e-6)
+    buyers = got[got["frequency"] > 0]
+    direct_spend = GammaGamma(merge=False).fit(buyers["frequency"], buyers["monetary_value"])
+    for name, estimate in direct_spend.params_.items():
+        assert spend.params_[name] == pytest.approx(estimate, rel=1e-6)
+
+
+def test_summary_file_gives_the_same_values(duckdb_engine, small_demo, tmp_path):
+    value = customer_value(company_on(duckdb_engine, small_demo), model="mbgnbd",
+                           time_unit="days", horizon_months=6, annual_discount_rate=0.2)
+    got = pulled(value)
+    path = tmp_path / "summary.csv"
+    got[["customer_id", "frequency", "recency", "T", "monetary_value"]].to_csv(path, index=False)
+    again = clv_from_summary(read_summary(path, duckdb_engine), model="mbgnbd",
+                             time_unit="days", horizon_months=6, annual_discount_rate=0.2)
+    assert again.transaction_model.params_ == pytest.approx(value.transaction_model.params_,
+                                                            rel=1e-9)
+    redone = pulled(again)
+    assert redone["revenue"].isna().all()
+    for column in ("p_alive", "expected_purchases", "expected_spend", "clv"):
+        np.testing.assert_allclose(redone[column], got[column], rtol=1e-9)
+
+
+def test_other_tools_column_names_and_missing_spend(duckdb_engine):
+    frame = simulate_bgnbd(2_000, r=0.5, alpha=8, a=0.8, b=2.5, T=52.0, seed=3)
+    btyd = frame.rename(columns={"frequency": "x", "recency": "t.x", "T": "T.cal"})
+    value = clv_from_summary(btyd)
+    got = pulled(value)
+    assert len(got) == 2_000 and set(got["customer_id"]) == {str(i) for i in range(1, 2_001)}
+    assert got["clv"].isna().all() and got["expected_spend"].isna().all()
+    assert got["expected_purchases"].notna().all()
+    assert value.spend_model is None and "not their value" in value.caveats[0]
+
+
+@pytest.mark.parametrize("broken, message", [
+    (lambda f: f.drop(columns="T"), "lacks the column"),
+    (lambda f: f.assign(recency=f["T"] + 1), "recency <= T"),
+    (lambda f: f.assign(frequency=-1), "frequency must be"),
+    (lambda f: f.assign(monetary_value=0.0), "monetary_value must be > 0"),
+])
+def test_bad_summary_is_refused(broken, message):
+    frame = simulate_bgnbd(50, r=0.5, alpha=8, a=0.8, b=2.5, T=52.0, seed=4)
+    frame = frame[frame["frequency"] > 0].assign(monetary_value=10.0)
+    with pytest.raises(InputError, match=message):
+        clv_from_summary(broken(frame))
+
+
+def test_too_few_repeat_buyers_fall_back_to_the_pooled_mean_spend(duckdb_engine):
+    frame = simulate_bgnbd(200, r=0.5, alpha=8, a=0.8, b=2.5, T=5.0, seed=5)
+    frame["monetary_value"] = simulate_gamma_gamma(frame["frequency"], p=6, q=6, gamma=100, seed=6)
+    assert 0 < (frame["frequency"] > 0).sum() < MIN_REPEAT_BUYERS
+    value = clv_from_summary(frame)
+    assert value.spend_model is None and "too few" in value.caveats[0]
+    buyers = frame[frame["frequency"] > 0]
+    pooled = (buyers["monetary_value"] * buyers["frequency"]).sum() / buyers["frequency"].sum()
+    got = pulled(value)
+    np.testing.assert_allclose(got["expected_spend"], pooled, rtol=1e-12)
+
+
+def test_monthly_discount_compounds_to_the_annual_rate():
+    assert (1 + monthly_rate(0.10)) ** 12 == pytest.approx(1.10, rel=1e-12)
+
+
+@pytest.mark.parametrize("setting, message", [
+    ({"model": "nbd"}, "Unknown model"),
+    ({"time_unit": "fortnights"}, "Unknown time unit"),
+    ({"count_by": "basket"}, "counted by day or order"),
+    ({"horizon_months": 0}, "at least 1 month"),
+    ({"annual_discount_rate": -1.0}, "above -100%"),
+])
+def test_unusable_settings_are_refused_in_words(duckdb_engine, small_demo, setting, message):
+    with pytest.raises(InputError, match=message):
+        customer_value(company_on(duckdb_engine, small_demo), **setting)
+
+
+def test_report_deciles_writing_and_charts(duckdb_engine, small_demo, tmp_path):
+    value = customer_value(company_on(duckdb_engine, small_demo))
+    got = pulled(value)
+
+    report = json.loads(json.dumps(clv_report(value)))
+    assert report["n_customers"] == len(got)
+    assert report["totals"]["clv"] == pytest.approx(got["clv"].sum(), rel=1e-9)
+    assert report["transaction_model"]["parameters"]["r"]["estimate"] == pytest.approx(
+        value.transaction_model.params_["r"])
+    assert report["spend_model"]["n_customers"] == (got["frequency"] > 0).sum()
+
+    deciles = clv_deciles(value)
+    ranked = np.sort(got["clv"].to_numpy())[::-1]
+    sizes = [len(part) for part in np.array_split(ranked, 10)]  # as SQL's ntile: larger first
+    totals = [part.sum() for part in np.split(ranked, np.cumsum(sizes)[:-1])]
+    assert deciles["customers"].tolist() == sizes
+    np.testing.assert_allclose(deciles["clv"], totals, rtol=1e-9)
+    assert deciles["cumulative_share"].iloc[-1] == pytest.approx(1.0)
+
+    for suffix in (".parquet", ".csv"):
+        path = write_predictions(value, tmp_path / f"clv{suffix}")
+        written = (pd.read_parquet(path) if suffix == ".parquet" else pd.read_csv(path))
+        written = written.sort_values("customer_id", ignore_index=True)
+        np.testing.assert_allclose(written["clv"], got["clv"], rtol=1e-12)
+    with pytest.raises(InputError, match="parquet or .csv"):
+        write_predictions(value, tmp_path / "clv.xlsx")
+
+    figure, finding, data = charts.clv_distribution_chart(value, "EUR", deciles)
+    assert f"{deciles['share'].iloc[0]:.0%}" in finding and json.dumps(data)
+    frame, finding, data = charts.parameter_table(value)
+    assert len(frame) == 7 and "times a year" in finding and json.dumps(data)
+
+
+def test_demo_company_gives_back_its_planted_parameters(duckdb_engine):
+    """Purchases before the experiment's assignment date follow the planted BG/NBD exactly, one
+    row per order (demo docstring, item 1): counted by order they give the truth back."""
+    assignment = AS_OF - timedelta(days=demo.PLANTED.experiment.days_before_as_of)
+    transactions = demo_transactions(50_000)
+    before = transactions.filter(pc.less(transactions["date"], pa.scalar(assignment)))
+    value = customer_value(duckdb_engine.from_frame("transactions", before), as_of=assignment,
+                           count_by="order")
+    model, truth = value.transaction_model, demo.PLANTED.purchasing
+    for name in ("r", "alpha", "a", "b"):
+        error = (model.params_[name] - getattr(truth, name)) / model.standard_errors_[name]
+        assert abs(error) < 3, (name, model.params_[name], error)
+    # Spend is linked to loyalty in the demo, but the mean spend is still the planted 120.
+    assert value.spend_model.population_mean_spend() == pytest.approx(
+        demo.PLANTED.spend.mean_order_value, rel=0.03)
+
+
+@pytest.mark.slow
+def test_large_simulation_recovers_its_truth_and_values():
+    """400,000 simulated customers: the parameters are recovered and the CLV matches the one
+    computed from the true parameters."""
+    truth = {"r": 0.55, "alpha": 10.0, "a": 0.8, "b": 2.6}
+    spend_truth = {"p": 6.0, "q": 6.0, "gamma": 100.0}
+    frame = simulate_bgnbd(400_000, **truth, T=lambda n, rng: rng.uniform(1, 150, n), seed=11)
+    frame["monetary_value"] = simulate_gamma_gamma(frame["frequency"], **spend_truth, seed=12)
+    frame["customer_id"] = np.arange(len(frame))
+    value = clv_from_summary(frame, horizon_months=12)
+    for model, expected in ((value.transaction_model, truth), (value.spend_model, spend_truth)):
+        for name, true_value in expected.items():
+            error = (model.params_[name] - true_value) / model.standard_errors_[name]
+            assert abs(error) < 3, (name, model.params_[name], error)
+
+    true_model, true_spend = BGNBD(), GammaGamma()
+    true_model.params_, true_spend.params_ = truth, spend_truth
+    total_true = direct_clv(true_model, true_spend, frame, 12, 0.10, 7.0).sum()
+    assert clv_report(value)["totals"]["clv"] == pytest.approx(total_true, rel=0.02)
