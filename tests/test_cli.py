@@ -111,3 +111,33 @@ def test_demo_writes_tables_and_report(tmp_path):
     assert (tmp_path / "d" / "report.html").exists() and (tmp_path / "d" / "transactions.csv").exists()
     payload = json.loads((tmp_path / "d" / "report.json").read_text())
     assert payload["sections"]["pulse"]["available"] and payload["sections"]["retention"]["available"]
+
+
+CDNOW = Path(__file__).parent / "value" / "data" / "cdnow_summary.csv"
+
+
+def test_clv_from_a_summary_file_reproduces_cdnow(tmp_path):
+    result = run("clv", "--summary", CDNOW, "--json")
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    params = {k: v["estimate"] for k, v in payload["transaction_model"]["parameters"].items()}
+    # Fader, Hardie & Lee (2005), "Counting your customers the easy way": r, alpha, a, b and LL.
+    assert params == pytest.approx({"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}, abs=6e-4)
+    assert payload["transaction_model"]["log_likelihood"] == pytest.approx(-9582.4, abs=0.05)
+    assert payload["n_customers"] == 2357
+
+
+def test_clv_on_a_company_writes_predictions(demo_folder, tmp_path):
+    out = tmp_path / "predictions.csv"
+    result = run("clv", demo_folder, "--model", "paretonbd", "--horizon", "6", "--out", out)
+    assert result.exit_code == 0, result.output
+    import pandas as pd
+
+    frame = pd.read_csv(out)
+    assert {"customer_id", "p_alive", "expected_purchases", "clv"} <= set(frame.columns)
+    assert len(frame) == 1_500 and frame.clv.notna().all()
+
+
+def test_clv_refuses_two_sources(demo_folder):
+    result = run("clv", demo_folder, "--summary", CDNOW)
+    assert result.exit_code == 1 and "not both" in result.output

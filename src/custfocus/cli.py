@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import date
@@ -60,7 +61,10 @@ def handles_errors(command: Callable) -> Callable:
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
-            return command(*args, **kwargs)
+            with warnings.catch_warnings():
+                # Numerical warnings reach users as the results' caveats, not as code lines.
+                warnings.simplefilter("ignore", RuntimeWarning)
+                return command(*args, **kwargs)
         except (typer.Exit, typer.Abort, typer.TyperException):
             raise
         except ValidationFailed as failure:
@@ -344,3 +348,86 @@ def retention(
     _print_frame(flow.merge(base, on=[c for c in flow.columns if c in base.columns and c not in ("new_customers", "active_customers")]),
                  "New and active customers")
     out.print(f"Repeat-purchase rate: {repeat.estimate:.1%} (95% CI {repeat.low:.1%}–{repeat.high:.1%}, n = {repeat.n:,}).")
+
+
+class Model(str, Enum):
+    bgnbd = "bgnbd"
+    paretonbd = "paretonbd"
+    mbgnbd = "mbgnbd"
+
+
+class TimeUnit(str, Enum):
+    days = "days"
+    weeks = "weeks"
+    months = "months"
+
+
+@app.command()
+@handles_errors
+def clv(
+    data: DataArg = None,
+    source: SourceOpt = None,
+    summary: Annotated[Path | None, typer.Option("--summary", help="A CSV/Parquet of customer_id, frequency, recency, T [, monetary_value] instead of transactions.")] = None,
+    model: Annotated[Model, typer.Option("--model", help="The purchase model.")] = Model.bgnbd,
+    horizon: Annotated[int, typer.Option("--horizon", min=1, help="Months of future value.")] = 12,
+    discount_rate: Annotated[float, typer.Option("--discount-rate", min=0.0, help="Annual discount rate, e.g. 0.10.")] = 0.10,
+    time_unit: Annotated[TimeUnit, typer.Option("--time-unit", help="Unit of frequency/recency/T.")] = TimeUnit.weeks,
+    predictions: Annotated[Path | None, typer.Option("--out", help="Write per-customer predictions (.csv or .parquet).")] = None,
+    engine: EngineOpt = EngineName.duckdb,
+    on_error: OnErrorOpt = OnError.stop,
+    as_of: AsOfOpt = None,
+    as_json: JsonOpt = False,
+):
+    """Customer lifetime value: BG/NBD (or Pareto/NBD, MBG/NBD) with Gamma-Gamma, by exact maximum likelihood."""
+    from custfocus.engine import connect
+    from custfocus.value import clv as value_clv
+
+    settings = {"model": model.value, "time_unit": time_unit.value, "horizon_months": horizon,
+                "annual_discount_rate": discount_rate}
+    with progress_status("Loading") as progress:
+        if summary is not None:
+            if data is not None or source is not None:
+                raise CustfocusError("Give either --summary FILE or a company (DATA / --source), not both.")
+            table = value_clv.read_summary(summary, connect(engine.value))
+            value = value_clv.clv_from_summary(table, progress=progress, **settings)
+        else:
+            company = _load(data, source, engine, on_error, as_of, progress)
+            _print_load_summary(company)
+            value = value_clv.customer_value(company, progress=progress, **settings)
+        payload = value_clv.clv_report(value)
+        if predictions is not None:
+            value_clv.write_predictions(value, predictions)
+    if as_json:
+        _print_json(payload)
+    else:
+        _print_clv(payload)
+    if predictions is not None:
+        err.print(f"Per-customer predictions: {predictions.resolve()}")
+
+
+def _print_clv(payload: dict) -> None:
+    for role in ("transaction_model", "spend_model"):
+        fitted = payload[role]
+        if fitted is None:
+            continue
+        name = payload["model"] if role == "transaction_model" else "Gamma-Gamma"
+        table = Table(title=f"{name}: log-likelihood {fitted['log_likelihood']:,.2f}, "
+                            f"{fitted['n_customers']:,} customers", title_justify="left")
+        for column in ("parameter", "estimate", "std. error", "95% interval"):
+            table.add_column(column, justify="left" if column == "parameter" else "right")
+        for name, p in fitted["parameters"].items():
+            table.add_row(name, _number(p["estimate"]), _number(p["std_error"]),
+                          f"{_number(p['lower_95'])} to {_number(p['upper_95'])}")
+        out.print(table)
+    totals = payload["totals"]
+    out.print(f"{payload['n_customers']:,} customers; expected alive {totals['expected_alive']:,.0f}; "
+              f"expected purchases over {payload['horizon_months']} months {totals['expected_purchases']:,.0f}"
+              + (f"; CLV {totals['clv']['estimate']:,.2f} in total (95% CI {totals['clv']['low']:,.2f} to "
+                 f"{totals['clv']['high']:,.2f}), {totals['mean_clv']['estimate']:,.2f} per customer."
+                 if (totals.get("clv") or {}).get("estimate") is not None else "; no spend known, so no CLV."))
+    for caveat in payload["caveats"]:
+        out.print(f"[yellow]Caveat:[/yellow] {caveat}")
+
+
+def _number(value) -> str:
+    return "–" if value is None else f"{value:.4g}"

@@ -69,11 +69,13 @@ def section(company: Company, progress: Callable[[str], None] | None = None, *,
     result.tables.append(TableView("parameters", "The fitted models", frame, finding))
     result.data["parameters"] = data
 
-    if totals.get("clv") is not None:
+    clv = totals.get("clv") or {}
+    if clv.get("estimate") is not None:
         result.headlines.append(Headline(
-            f"Expected value, next {value.horizon_months} months", f"{totals['clv']:,.0f} {company.currency}",
-            f"{report['n_customers']:,} customers, {totals['mean_clv']:,.2f} {company.currency} each on average; "
-            f"{report['model']} with Gamma-Gamma, discounted at {value.annual_discount_rate:.0%} a year"))
+            f"Expected value, next {value.horizon_months} months", f"{clv['estimate']:,.0f} {company.currency}",
+            f"95% CI {clv['low']:,.0f} to {clv['high']:,.0f}; {report['n_customers']:,} customers, "
+            f"{totals['mean_clv']['estimate']:,.2f} {company.currency} each on average; {report['model']} with "
+            f"Gamma-Gamma, discounted at {value.annual_discount_rate:.0%} a year"))
     alive = totals["expected_alive"] / max(report["n_customers"], 1)
     result.headlines.append(Headline(
         "Customers still active", f"{alive:.0%}",
@@ -92,12 +94,12 @@ def section(company: Company, progress: Callable[[str], None] | None = None, *,
     deciles = result.data["clv_distribution"].get("deciles") or [{}]
     top_share = deciles[0].get("share")
     result.summary = (
-        f"The {report['n_customers']:,} customers are expected to bring {totals['clv']:,.0f} {company.currency} over the "
+        f"The {report['n_customers']:,} customers are expected to bring {clv.get('estimate') or 0:,.0f} {company.currency} over the "
         f"next {value.horizon_months} months"
         + (f", {top_share:.0%} of it from the most valuable tenth" if top_share is not None else "")
         + f"; from {profits.period_start or 'the start'} to {profits.as_of} they made "
           f"{profits.totals['profit']:,.0f} {company.currency} of profit after the cost of serving them."
-        if totals.get("clv") is not None else
+        if clv.get("estimate") is not None else
         "No spend is known, so customers' value cannot be estimated; purchase predictions are shown.")
     return result
 
