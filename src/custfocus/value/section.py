@@ -73,7 +73,9 @@ def section(company: Company, progress: Callable[[str], None] | None = None, *,
     if clv.get("estimate") is not None:
         result.headlines.append(Headline(
             f"Expected value, next {value.horizon_months} months", f"{clv['estimate']:,.0f} {company.currency}",
-            f"95% CI {clv['low']:,.0f} to {clv['high']:,.0f}; {report['n_customers']:,} customers, "
+            (f"95% CI {clv['low']:,.0f} to {clv['high']:,.0f}; " if clv.get("low") is not None
+             else "no interval: the models' uncertainty could not be estimated; ")
+            + f"{report['n_customers']:,} customers, "
             f"{totals['mean_clv']['estimate']:,.2f} {company.currency} each on average; {report['model']} with "
             f"Gamma-Gamma, discounted at {value.annual_discount_rate:.0%} a year"))
     alive = totals["expected_alive"] / max(report["n_customers"], 1)
