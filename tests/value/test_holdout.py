@@ -114,3 +114,13 @@ def test_calibration_must_end_before_as_of(duckdb_engine, small):
     transactions = duckdb_engine.from_frame("transactions", small)
     with pytest.raises(InputError, match="must end before as_of"):
         calibration_holdout(transactions, as_of=AS_OF, calibration_end=AS_OF)
+
+
+@pytest.mark.spark
+def test_duckdb_and_spark_give_the_same_check(duckdb_engine, spark_engine, small):
+    checks = [calibration_holdout(engine.from_frame("transactions", small), as_of=AS_OF)
+              for engine in (duckdb_engine, spark_engine)]
+    for part in ("by_frequency", "tracking"):
+        pd.testing.assert_frame_equal(*(getattr(c, part) for c in checks), check_dtype=False,
+                                      rtol=1e-9)
+    assert checks[0].model.params_ == pytest.approx(checks[1].model.params_, rel=1e-9)

@@ -1,4 +1,4 @@
-"""Per-customer summaries in the engine, against a plain pandas computation and against lifetimes."""
+"""Per-customer summaries in the engine, against plain pandas and against lifetimes."""
 
 from __future__ import annotations
 

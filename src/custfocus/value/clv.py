@@ -8,12 +8,14 @@ The pipeline never holds one Python row per customer:
    ``(frequency, recency, T)`` rows with their counts as weights, the Gamma-Gamma spend model on
    the distinct ``(frequency, monetary_value)`` rows of repeat buyers;
 3. P(alive), expected purchases and discounted expected purchases are computed in NumPy once per
-   distinct ``(frequency, recency, T)`` row, put on the engine as a small table and joined back to
+   distinct ``(frequency, recency, T)`` row (their costly part once per distinct
+   ``(frequency, T)``, see :class:`_Histories`), put on the engine as a table and joined back to
    the customers there; the expected spend is an engine expression (the Gamma-Gamma conditional
    mean is linear in the customer's mean spend).
 
 The result is an Ibis table: pulling it, writing it (:func:`write_predictions`) or aggregating it
-(:func:`clv_report`, :func:`clv_deciles`) is the caller's choice.
+(:func:`clv_report`, :func:`clv_deciles`) is the caller's choice. :func:`total_clv` gives the value
+of the whole base with a 95% interval for the parameters' uncertainty.
 
 Conventions:
 
@@ -206,11 +208,12 @@ def _value(summary: ibis.Table, *, model: str, time_unit: str, horizon_months: i
         horizon_months=horizon_months, annual_discount_rate=annual_discount_rate,
         n_customers=int(stats["weight"].sum()), table=summary, histories=stats, model=model,
         as_of=as_of, pooled_spend=pooled_spend, caveats=(caveat,) if caveat else ())
-    histories = _Histories(transaction_model, stats)
+    histories = _Histories(stats)
     horizon = horizon_months * DAYS_PER_MONTH / unit_days(time_unit)
     predictions = stats[_KEYS].assign(
-        p_alive=histories.p_alive,
+        p_alive=histories.p_alive(transaction_model),
         expected_purchases=histories.expected(
+            transaction_model,
             lambda x, t_x, T: transaction_model.expected_purchases(horizon, x, t_x, T)),
         discounted_purchases=_discounted_purchases(value, transaction_model, histories),
     )
@@ -222,7 +225,7 @@ def _discounted_purchases(value: CustomerValue, model: TransactionModel,
     """Per history, the expected purchases of each month of the horizon discounted to today:
     the CLV sum with a spend of 1."""
     period = DAYS_PER_MONTH / unit_days(value.time_unit)  # one month in model units
-    return histories.expected(lambda x, t_x, T: customer_lifetime_value(
+    return histories.expected(model, lambda x, t_x, T: customer_lifetime_value(
         model, _UNIT_SPEND, x, t_x, T, np.zeros_like(x), horizon=value.horizon_months,
         discount_rate=value.monthly_discount_rate, time_unit_per_period=period))
 
@@ -238,21 +241,24 @@ class _Histories:
     P(alive) there; real data have tens of times fewer distinct (x, T) than histories.
     """
 
-    def __init__(self, model: TransactionModel, stats: pd.DataFrame):
-        x, t_x, T = (stats[k].to_numpy(dtype=float) for k in _KEYS)
-        self.p_alive = model.probability_alive(x, t_x, T)
+    def __init__(self, stats: pd.DataFrame):
+        self.x, self.t_x, self.T = (stats[k].to_numpy(dtype=float) for k in _KEYS)
         # Distinct (x, T) through one integer key (frequencies are whole numbers): much faster
         # than factorising pairs.
-        ages, age_values = pd.factorize(T)
-        self._codes, keys = pd.factorize(x.astype(np.int64) * age_values.size + ages)
-        self._x = (keys // age_values.size).astype(float)
-        self._T = age_values[keys % age_values.size]
-        self._alive_at_pair = model.probability_alive(self._x, self._T, self._T)
+        ages, age_values = pd.factorize(self.T)
+        self._codes, keys = pd.factorize(self.x.astype(np.int64) * age_values.size + ages)
+        self._pair_x = (keys // age_values.size).astype(float)
+        self._pair_T = age_values[keys % age_values.size]
 
-    def expected(self, predict) -> np.ndarray:
-        """``predict(frequency, recency, T)`` for every history (from one call per (x, T))."""
-        per_pair = predict(self._x, self._T, self._T) / self._alive_at_pair
-        return self.p_alive * per_pair[self._codes]
+    def p_alive(self, model: TransactionModel) -> np.ndarray:
+        return model.probability_alive(self.x, self.t_x, self.T)
+
+    def expected(self, model: TransactionModel, predict) -> np.ndarray:
+        """``predict(frequency, recency, T)`` of ``model`` for every history, from one call per
+        distinct (x, T)."""
+        x, T = self._pair_x, self._pair_T
+        per_pair = predict(x, T, T) / model.probability_alive(x, T, T)
+        return self.p_alive(model) * per_pair[self._codes]
 
 
 class _UnitSpend:
@@ -421,13 +427,14 @@ def total_clv(value: CustomerValue) -> Estimate:
         covariance[start:start + k, start:start + k] = m.covariance_.to_numpy()
         start += k
 
+    histories = _Histories(value.histories)
+    x, w, sums = (value.histories[k].to_numpy(dtype=float)
+                  for k in ("frequency", "weight", "monetary_sum"))
+
     def total(log_theta: np.ndarray) -> float:
         params = np.exp(log_theta)
         transaction = _with_params(value.transaction_model, params)
-        discounted = _discounted_purchases(value, transaction,
-                                           _Histories(transaction, value.histories))
-        x, w, sums = (value.histories[k].to_numpy(dtype=float)
-                      for k in ("frequency", "weight", "monetary_sum"))
+        discounted = _discounted_purchases(value, transaction, histories)
         if spend is None:
             return float(discounted @ (w * value.pooled_spend))
         p, q, gamma = params[-3:]
@@ -459,6 +466,7 @@ def clv_report(value: CustomerValue) -> dict:
         repeat_buyers=(t.frequency > 0).sum(), expected_alive=t.p_alive.sum(),
         expected_purchases=t.expected_purchases.sum(), past_revenue=t.revenue.sum(),
     ).to_pandas().iloc[0].to_dict()
+    totals["repeat_buyers"] = int(totals["repeat_buyers"])
     clv = total_clv(value)
     n = max(clv.n, 1)
     totals["clv"] = clv.to_dict()
@@ -553,8 +561,8 @@ def calibration_holdout(source: Company | ibis.Table, *, calibration_end: date |
     step(f"Holdout check: fitting the {MODEL_NAMES.get(model, model)} model")
     fitted = fit_transaction_model(model, stats)
     length = (as_of - calibration_end).days / unit_days(time_unit)
-    predicted = _Histories(fitted, stats).expected(
-        lambda x, t_x, T: fitted.expected_purchases(length, x, t_x, T))
+    predicted = _Histories(stats).expected(
+        fitted, lambda x, t_x, T: fitted.expected_purchases(length, x, t_x, T))
     predictions = stats[_KEYS].assign(predicted=predicted)
     step("Holdout check: comparing with the holdout")
     holdout = holdout_purchases(transactions, calibration_end, as_of, time_unit, count_by)

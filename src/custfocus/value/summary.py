@@ -104,9 +104,10 @@ def holdout_purchases(transactions: ibis.Table, calibration_end: date, as_of: da
 
     One row per customer whose first purchase is on or before ``calibration_end`` (as in
     :func:`customer_summary` with that ``calibration_end``), with ``holdout_frequency`` (purchase
-    days, or orders with ``count_by="order"``, in the holdout, int64), ``holdout_revenue`` (all amounts in it, refunds included) and
-    ``holdout_duration`` (its length, ``as_of - calibration_end``, in ``time_unit``); 0 for
-    customers who did nothing in it, as lifetimes' ``calibration_and_holdout_data`` does.
+    days, or orders with ``count_by="order"``, in the holdout; int64), ``holdout_revenue`` (all
+    amounts in it, refunds included) and ``holdout_duration`` (its length, ``as_of -
+    calibration_end``, in ``time_unit``); 0 for customers who did nothing in it, as lifetimes'
+    ``calibration_and_holdout_data`` does.
     """
     days = unit_days(time_unit)
     _observation_end(as_of, calibration_end)
@@ -147,7 +148,7 @@ def spend_statistics(summary: ibis.Table) -> pd.DataFrame:
 
 
 def _pulled(merged: ibis.Table, keys: list[str]) -> pd.DataFrame:
-    frame = merged.to_pandas().sort_values(keys, ignore_index=True)
+    frame = merged.order_by(keys).to_pandas()  # the engine sorts faster than pandas
     return frame.astype({"frequency": "int64", "weight": "int64"})
 
 
