@@ -834,6 +834,9 @@ class GammaGamma(_MLEModel):
         d.lnm = np.log(mv)
         d.lnx = np.log(x)
         d.mx = mv * x
+        # The special functions depend on x alone: evaluate them once per distinct frequency.
+        d.ux, inverse = np.unique(x, return_inverse=True)
+        d.uw = np.bincount(inverse, weights=weights)
         d.sum_m = _wsum(weights, mv)
         d.sum_m2 = _wsum(weights, mv * mv)
         return d
@@ -843,30 +846,30 @@ class GammaGamma(_MLEModel):
 
     def _loglik(self, theta, d, order):
         p, q, gam = theta
-        x, w = d.x, d.w
-        px = p * x
+        x, w, ux, uw = d.x, d.w, d.ux, d.uw
+        px, pu = p * x, p * ux
         L = np.log(gam + d.mx)
-        ll = _wsum(w, gammaln(px + q) - gammaln(px) + (px - 1.0) * d.lnm + px * d.lnx
-                   - (px + q) * L)
+        ll = (_wsum(uw, gammaln(pu + q) - gammaln(pu))
+              + _wsum(w, (px - 1.0) * d.lnm + px * d.lnx - (px + q) * L))
         ll += d.total_weight * (q * math.log(gam) - gammaln(q))
         if order == 0:
             return ll, None, None
-        dg_pq = digamma(px + q)
+        dg_pq = digamma(pu + q)
         inv = 1.0 / (gam + d.mx)
         W = d.total_weight
         g = np.array([
-            _wsum(w, x * (dg_pq - digamma(px) + d.lnm + d.lnx - L)),
-            _wsum(w, dg_pq - L) + W * (math.log(gam) - digamma(q)),
+            _wsum(uw, ux * (dg_pq - digamma(pu))) + _wsum(w, x * (d.lnm + d.lnx - L)),
+            _wsum(uw, dg_pq) - _wsum(w, L) + W * (math.log(gam) - digamma(q)),
             W * q / gam - _wsum(w, (px + q) * inv),
         ])
         if order == 1:
             return ll, g, None
-        tg = _trigamma(px + q)
+        tg = _trigamma(pu + q)
         H = np.empty((3, 3))
-        H[0, 0] = _wsum(w, x * x * (tg - _trigamma(px)))
-        H[0, 1] = H[1, 0] = _wsum(w, x * tg)
+        H[0, 0] = _wsum(uw, ux * ux * (tg - _trigamma(pu)))
+        H[0, 1] = H[1, 0] = _wsum(uw, ux * tg)
         H[0, 2] = H[2, 0] = -_wsum(w, x * inv)
-        H[1, 1] = _wsum(w, tg) - W * _trigamma(q)
+        H[1, 1] = _wsum(uw, tg) - W * _trigamma(q)
         H[1, 2] = H[2, 1] = W / gam - _wsum(w, inv)
         H[2, 2] = -W * q / gam**2 + _wsum(w, (px + q) * inv * inv)
         return ll, g, H
