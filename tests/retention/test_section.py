@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from datetime import date
 
 import plotly.graph_objects as go
@@ -163,25 +162,9 @@ def test_progress_is_reported(duckdb_engine, hand_frame):
 
 
 @pytest.mark.spark
-def test_duckdb_and_spark_give_the_same_section(duckdb_engine, spark_engine, random_frame, put_on):
+def test_duckdb_and_spark_give_the_same_section(duckdb_engine, spark_engine, random_frame, put_on, assert_close):
     def data_on(engine):
         transactions = put_on(engine, "retention_section_both_tx", random_frame)
         return section(Company(tables={"transactions": transactions}, as_of=RANDOM_AS_OF)).data
 
-    _assert_close(data_on(duckdb_engine), data_on(spark_engine))
-
-
-def _assert_close(left, right, path="data"):
-    """Equal, floats up to summation order."""
-    if isinstance(left, dict):
-        assert left.keys() == right.keys(), path
-        for key in left:
-            _assert_close(left[key], right[key], f"{path}.{key}")
-    elif isinstance(left, list):
-        assert len(left) == len(right), path
-        for i, (a, b) in enumerate(zip(left, right, strict=True)):
-            _assert_close(a, b, f"{path}[{i}]")
-    elif isinstance(left, float) and isinstance(right, float):
-        assert math.isclose(left, right, rel_tol=1e-9, abs_tol=1e-9), path
-    else:
-        assert left == right, path
+    assert_close(data_on(duckdb_engine), data_on(spark_engine))

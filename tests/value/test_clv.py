@@ -4,7 +4,7 @@ planted and simulated parameters, summary files, writing, reports and charts."""
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 
 import numpy as np
 import pandas as pd
