@@ -141,3 +141,14 @@ def test_clv_on_a_company_writes_predictions(demo_folder, tmp_path):
 def test_clv_refuses_two_sources(demo_folder):
     result = run("clv", demo_folder, "--summary", CDNOW)
     assert result.exit_code == 1 and "not both" in result.output
+
+
+def test_interventions_on_the_demo(demo_folder):
+    result = run("interventions", demo_folder, "--json")
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert "free_delivery" in json.dumps(payload)
+    result = run("interventions", demo_folder)
+    assert result.exit_code == 0 and "free_delivery:" in result.output
+    result = run("interventions", demo_folder, "--cost-per-use", "lots")
+    assert result.exit_code == 1 and "--cost-per-use 'lots' is not a cost" in result.output

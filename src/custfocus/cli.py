@@ -431,3 +431,32 @@ def _print_clv(payload: dict) -> None:
 
 def _number(value) -> str:
     return "–" if value is None else f"{value:.4g}"
+
+
+@app.command()
+@handles_errors
+def interventions(
+    data: DataArg = None,
+    source: SourceOpt = None,
+    window: Annotated[int | None, typer.Option("--window", min=1, help="Outcome window in days from each assignment (default: up to as_of, the same length for everyone).")] = None,
+    cost_per_use: Annotated[str | None, typer.Option("--cost-per-use", help="Treatment cost per order instead of the table's cost, e.g. 6.90 or 6.90:web,app.")] = None,
+    engine: EngineOpt = EngineName.duckdb,
+    on_error: OnErrorOpt = OnError.stop,
+    as_of: AsOfOpt = None,
+    as_json: JsonOpt = False,
+):
+    """Does each intervention bring additional profit, and for whom should it be switched on?"""
+    from custfocus import interventions as iv
+    from custfocus.interventions.section import targeting_sentence, verdict_sentence
+
+    with progress_status("Loading") as progress:
+        company = _load(data, source, engine, on_error, as_of, progress)
+        results = iv.analyse(company, window=window, cost_per_use=cost_per_use, progress=progress)
+    _print_load_summary(company)
+    if as_json:
+        _print_json(iv.to_dict(results))
+        return
+    for result in results:
+        out.print(f"[bold]{result.intervention}[/bold]: {verdict_sentence(result)}")
+        out.print(f"  {targeting_sentence(result)}")
+    out.print("Effects with intervals, the split check and the targeting curves: --json, or the report.")

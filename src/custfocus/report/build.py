@@ -25,7 +25,7 @@ class Report:
 
 
 def build_report(company: Company, progress: Callable[[str], None] | None = None) -> Report:
-    from custfocus import loyalty, pulse, retention
+    from custfocus import interventions, loyalty, pulse, retention
     from custfocus.value import section as value_section
 
     progress = progress or (lambda message: None)
@@ -40,6 +40,7 @@ def build_report(company: Company, progress: Callable[[str], None] | None = None
         retention.section(company, progress),
         _with_value(loyalty.section, "loyalty", "Loyalty: loyal or merely retained?", company, progress, value),
         _with_value(value_section.section, value_section.KEY, value_section.TITLE, company, progress, value),
+        interventions.section(company, progress),
         data_section(company),
     ]
     return report
