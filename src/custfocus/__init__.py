@@ -2,12 +2,23 @@
 
 >>> import custfocus as cf
 >>> company = cf.load_company("demo-company")
->>> cf.pulse.nps(company.tables["responses"])
+>>> cf.pulse.nps(company.tables["responses"], period="month")
+>>> cf.value.customer_value(company).table
 """
 
-from custfocus import pulse, retention
+import importlib
+
 from custfocus.data.company import Company, load_company
 from custfocus.stats import Estimate
 
-__all__ = ["Company", "Estimate", "load_company", "pulse", "retention"]
+ANALYSIS_MODULES = ("pulse", "retention", "loyalty", "value", "interventions")
+
+__all__ = ["Company", "Estimate", "load_company", *ANALYSIS_MODULES]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    # Analysis modules load on first use, so the command line starts without plotly or scikit-learn.
+    if name in ANALYSIS_MODULES:
+        return importlib.import_module(f"custfocus.{name}")
+    raise AttributeError(f"module 'custfocus' has no attribute '{name}'")
