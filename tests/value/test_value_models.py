@@ -3,6 +3,7 @@ extreme inputs, predictions and CLV."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -438,3 +439,24 @@ def test_customer_lifetime_value_with_other_transaction_models(model, request, g
     clv = customer_lifetime_value(m, gg, x, t, T, cdnow["monetary"].to_numpy()[:50], horizon=6,
                                   discount_rate=0.02, time_unit_per_period=4.345)
     assert np.all(np.isfinite(clv)) and np.all(clv >= 0)
+
+
+def test_pareto_nbd_probability_of_n_purchases_against_its_mean_and_a_simulation():
+    """P(X(t) = n) sums to one, its mean is the closed-form E[X(t)], and it matches a simulation
+    of the model's story (lambda, mu drawn, death at an exponential time, Poisson purchases)."""
+    r, alpha, s, beta, t = 0.55, 10.6, 0.61, 11.7, 39.0
+    model = ParetoNBD()
+    model.params_ = {"r": r, "alpha": alpha, "s": s, "beta": beta}
+    n = np.arange(0, 400)
+    pmf = model.probability_of_n_purchases(t, n)
+    assert pmf.sum() == pytest.approx(1.0, abs=1e-8)
+    assert (n * pmf).sum() == pytest.approx(float(model.expected_purchases_new(t)), rel=1e-7)
+
+    rng = np.random.default_rng(3)
+    size = 400_000
+    lam = rng.gamma(r, 1.0 / alpha, size)
+    lifetime = rng.exponential(1.0 / rng.gamma(s, 1.0 / beta, size))
+    counts = rng.poisson(lam * np.minimum(lifetime, t))
+    for k in range(6):
+        observed = np.mean(counts == k)
+        assert observed == pytest.approx(pmf[k], abs=4 * math.sqrt(pmf[k] * (1 - pmf[k]) / size))

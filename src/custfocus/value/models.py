@@ -41,7 +41,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy import optimize
+from scipy import integrate, optimize
 from scipy.special import betainc, betaln, digamma, expit, gammaln, polygamma
 
 from custfocus.stats import Z95
@@ -776,6 +776,35 @@ class ParetoNBD(_TransactionModel):
         """E[X(t)] = r beta / (alpha (s-1)) [1 - (beta/(beta+t))^(s-1)]."""
         r, alpha, s, beta = self._theta()
         return _pnbd_alive_expectation(r, alpha, s, beta, np.asarray(t, dtype=float))
+
+    def probability_of_n_purchases(self, t, n) -> np.ndarray:
+        """P(X(t) = n) for a customer drawn at random at the first purchase.
+
+        Either the customer is alive through (0, t], or dies at tau < t; lambda and mu are
+        independent, so each case is the NBD count (lambda ~ Gamma(r, alpha)) times the chance of
+        that lifetime (mu ~ Gamma(s, beta)): P = NBD(n; t) (beta/(beta+t))^s
+        + int_0^t s beta^s / (beta+tau)^(s+1) NBD(n; tau) dtau. The smooth one-dimensional
+        integral is done by adaptive quadrature for all (t, n) at once.
+        """
+        t, n = np.broadcast_arrays(np.asarray(t, dtype=float), np.asarray(n, dtype=float))
+        r, alpha, s, beta = self._theta()
+        alive = _nbd_pmf(n, t, r, alpha) * np.exp(s * (math.log(beta) - np.log(beta + t)))
+
+        def died_at(u):  # tau = u t, so every element integrates over [0, 1]
+            tau = u * t
+            density = s * np.exp(s * math.log(beta) - (s + 1.0) * np.log(beta + tau))
+            return t * density * _nbd_pmf(n, tau, r, alpha)
+
+        died, _ = integrate.quad_vec(died_at, 0.0, 1.0, epsabs=1e-14, epsrel=1e-10)
+        return alive + died
+
+
+def _nbd_pmf(n, t, r, alpha):
+    """P(N(t) = n) when N is Poisson(lambda t) and lambda ~ Gamma(shape r, rate alpha)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_share = np.where(n > 0, n * (np.log(t) - np.log(alpha + t)), 0.0)
+        return np.exp(gammaln(r + n) - gammaln(r) - gammaln(n + 1.0)
+                      + r * (math.log(alpha) - np.log(alpha + t)) + log_share)
 
 
 def _pnbd_alive_expectation(shape_r, rate_a, s, rate_b, t):
