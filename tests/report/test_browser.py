@@ -27,7 +27,7 @@ def demo_report(tmp_path_factory):
 
 
 def test_report_renders_offline_without_errors(demo_report):
-    playwright = pytest.importorskip("playwright.sync_api")
+    from playwright import sync_api as playwright
     report, path = demo_report
     expected_charts = sum(len(s.charts) for s in report.sections if s.available)
     assert expected_charts >= 6

@@ -103,7 +103,7 @@ def test_count_by_order_counts_every_purchase_row(any_engine, frame):
 
 
 def test_summary_matches_lifetimes(any_engine, frame):
-    utils = pytest.importorskip("lifetimes.utils")
+    from lifetimes import utils
     table = any_engine.from_frame("transactions", frame)
     for time_unit, days in TIME_UNITS.items():
         got = pulled(customer_summary(table, as_of=AS_OF, time_unit=time_unit))
@@ -155,7 +155,7 @@ def test_holdout_purchases_match_plain_pandas_and_lifetimes(any_engine, frame):
                                   check_dtype=False, rtol=1e-12)
     assert np.allclose(got["holdout_duration"], (AS_OF - CALIBRATION_END).days / 7)
 
-    utils = pytest.importorskip("lifetimes.utils")
+    from lifetimes import utils
     theirs = utils.calibration_and_holdout_data(
         frame[frame["amount"] > 0], "customer_id", "date", calibration_period_end=CALIBRATION_END,
         observation_period_end=AS_OF, freq="D", freq_multiplier=7,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mpmath as mp
 import numpy as np
 import pytest
 from scipy.special import hyp2f1
@@ -9,7 +10,6 @@ from scipy.special import hyp2f1
 from custfocus.value import special
 from custfocus.value.special import alive_expected_purchases, pareto_nbd_log_integral
 
-mp = pytest.importorskip("mpmath")
 mp.mp.dps = 60
 
 
