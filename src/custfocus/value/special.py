@@ -35,14 +35,20 @@ _U_MAX = 3.75  # v = expit(pi sinh u) reaches ~1e-46 here: the truncation is far
 _H0 = 0.5
 
 
-def _de_nodes(level: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Nodes added at ``level`` (all of them at level 0): v, 1 - v and weights (step included)."""
+def _new_points(level: int) -> tuple[float, np.ndarray]:
+    """The step h of ``level`` and the points u = k h it adds (every point at level 0, the odd
+    multiples after), so that nested levels reuse the sums of the coarser ones."""
     h = _H0 / 2**level
     m = int(np.floor(_U_MAX / h))
     k = np.arange(-m, m + 1)
     if level > 0:
         k = k[k % 2 != 0]
-    u = k * h
+    return h, k * h
+
+
+def _de_nodes(level: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Nodes added at ``level`` (all of them at level 0): v, 1 - v and weights (step included)."""
+    h, u = _new_points(level)
     s = np.pi * np.sinh(u)
     v = expit(s)
     omv = expit(-s)
@@ -55,12 +61,7 @@ _NODES = [_de_nodes(level) for level in range(8)]
 
 def _ss_nodes(level: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """sinh-sinh nodes on the real line: l = sinh(pi/2 sinh u); returns l, dl/du and the step."""
-    h = _H0 / 2**level
-    m = int(np.floor(_U_MAX / h))
-    k = np.arange(-m, m + 1)
-    if level > 0:
-        k = k[k % 2 != 0]
-    u = k * h
+    h, u = _new_points(level)
     inner = 0.5 * np.pi * np.sinh(u)
     ell = np.sinh(inner)
     dl = 0.5 * np.pi * np.cosh(u) * np.cosh(inner)
