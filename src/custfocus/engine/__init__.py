@@ -46,30 +46,17 @@ class Engine:
         return self._scratch / f"{name}-{self._count}.parquet"
 
     def adopt(self, name: str, table: ibis.Table) -> ibis.Table:
-        """Make a (validated) table from the DuckDB loader available on this engine.
-
-        On DuckDB it is materialised in place; on Spark it is handed over as Parquet, so the data
-        never passes through Python.
-        """
-        if self.name == "duckdb" and _backend_of(table) is self.con:
-            return self.con.create_table(name, table, overwrite=True)
+        """Hand a (validated) table from the DuckDB loader to this engine, through Parquet, so the
+        data never passes through Python."""
         path = self._scratch_path(name)
         table.to_parquet(path)
         return self.con.read_parquet(str(path), table_name=name)
 
 
-def _backend_of(table: ibis.Table):
-    try:
-        return table._find_backend()
-    except Exception:  # an unbound memtable
-        return None
-
-
-def connect(engine: str = "duckdb", *, spark_session=None, duckdb_path: str | None = None) -> Engine:
+def connect(engine: str = "duckdb", *, spark_session=None) -> Engine:
     """Start the engine by name. ``spark_session`` lets a caller pass a session it already has."""
     if engine == "duckdb":
-        con = ibis.duckdb.connect(duckdb_path or ":memory:")
-        return Engine("duckdb", con)
+        return Engine("duckdb", ibis.duckdb.connect())
     if engine == "spark":
         return Engine("spark", ibis.pyspark.connect(spark_session or local_spark_session()))
     raise EngineError(f"Unknown engine '{engine}': choose one of {', '.join(ENGINES)}.")
