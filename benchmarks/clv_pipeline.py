@@ -53,7 +53,7 @@ def prepare(customers: int) -> Path:
     if not path.exists():
         import pyarrow.parquet as pq
 
-        from custfocus.data import demo
+        from custfocus import demo
 
         print(f"generating the demo company's transactions for {customers:,} customers ...",
               flush=True)
@@ -64,7 +64,7 @@ def prepare(customers: int) -> Path:
 
 
 def as_of():
-    from custfocus.data import demo
+    from custfocus import demo
 
     return demo.PLANTED.default_as_of
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from custfocus.data import demo
+from custfocus import demo
 from custfocus.data.loading import load
 
 

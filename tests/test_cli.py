@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from custfocus.cli import app
-from custfocus.data import demo
+from custfocus import demo
 
 runner = CliRunner()
 

@@ -119,7 +119,7 @@ def _load(data, source, engine, on_error, as_of, progress):
 
 
 def _print_json(payload) -> None:
-    from custfocus.report.json import to_jsonable
+    from custfocus.stats import to_jsonable
 
     sys.stdout.write(json.dumps(to_jsonable(payload), indent=2, ensure_ascii=False) + "\n")
 
@@ -142,7 +142,7 @@ def demo(
     engine: EngineOpt = EngineName.duckdb,
 ):
     """Generate a demo company with planted truths, write its tables and its report."""
-    from custfocus.data import demo as demo_company
+    from custfocus import demo as demo_company
     from custfocus.data.loading import load
     from custfocus.report.build import build_report
     from custfocus.report.html import write_html
@@ -447,7 +447,7 @@ def interventions(
 ):
     """Does each intervention bring additional profit, and for whom should it be switched on?"""
     from custfocus import interventions as iv
-    from custfocus.interventions.section import targeting_sentence, verdict_sentence
+    from custfocus.interventions.presentation import targeting_sentence, verdict_sentence
 
     with progress_status("Loading") as progress:
         company = _load(data, source, engine, on_error, as_of, progress)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
+import pandas as pd
 from scipy import stats as sps
 
 Z95 = float(sps.norm.ppf(0.975))
@@ -55,3 +57,26 @@ def wilson_intervals(successes: np.ndarray, n: np.ndarray, z: float = Z95) -> tu
         centre = (p + z * z / (2 * n)) / denom
         spread = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
     return np.clip(centre - spread, 0, 1), np.clip(centre + spread, 0, 1)
+
+
+def to_jsonable(value):
+    """Plain JSON types: numpy scalars to Python, NaN and infinity to null, dates to ISO strings."""
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, pd.DataFrame):
+        return to_jsonable(value.to_dict("records"))
+    if value is None or value is pd.NaT or value is pd.NA:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    if isinstance(value, _dt.datetime):
+        return value.date().isoformat() if value.time() == _dt.time() else value.isoformat()
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    return value

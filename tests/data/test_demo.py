@@ -19,9 +19,9 @@ import pyarrow.parquet as pq
 import pytest
 from scipy import special
 
-from custfocus.data import demo
+from custfocus import demo
 from custfocus.data.contract import SCORE_RANGES, TABLES
-from custfocus.data.demo import PLANTED
+from custfocus.demo import PLANTED
 
 AS_OF = date(2026, 9, 30)
 ARROW_TYPES = {"id": pa.string(), "text": pa.string(), "category": pa.string(), "date": pa.date32(),

@@ -1,4 +1,4 @@
-"""The demo company's planted free-delivery experiment comes back (custfocus.data.demo, item 7).
+"""The demo company's planted free-delivery experiment comes back (custfocus.demo, item 7).
 
 Planted, per treated customer over the 183 days: free delivery raises orders for everyone, most for
 families; net profit -2.06 EUR overall, +7.22 for families, -3.59 single, -3.87 business. Estimates
@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 from conftest import company_on
 
-from custfocus.data import demo
-from custfocus.data.demo import PLANTED
+from custfocus import demo
+from custfocus.demo import PLANTED
 from custfocus.interventions import analyse
 from custfocus.interventions.effects import DOES_NOT_PAY, NOT_YET_KNOWN, PAYS
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from conftest import company_on
 
-from custfocus.data import demo
+from custfocus import demo
 from custfocus.errors import InputError
 from custfocus.interventions.outcomes import CostPerUse, outcome_window, participant_outcomes
 

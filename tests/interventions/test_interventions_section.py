@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 from conftest import company_on
 
-from custfocus.data import demo
-from custfocus.data.demo import PLANTED
+from custfocus import demo
+from custfocus.demo import PLANTED
 from custfocus.interventions import analyse, section, to_dict
-from custfocus.interventions.section import verdict_sentence
+from custfocus.interventions.presentation import verdict_sentence
 
 
 @pytest.fixture(scope="module")

@@ -9,13 +9,14 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from custfocus.data import demo
+from custfocus.section import Context
+from custfocus.value import shared_value
+from custfocus import demo
 from custfocus.data.company import Company
-from custfocus.data.demo import PLANTED
+from custfocus.demo import PLANTED
 from custfocus.data.loading import load, load_frames
 from custfocus.loyalty import section
-from custfocus.loyalty.section import TOP_CUSTOMERS
-from custfocus.value.clv import customer_value
+from custfocus.loyalty.presentation import TOP_CUSTOMERS
 
 
 @pytest.fixture(scope="module")
@@ -75,8 +76,11 @@ def test_json_and_chart_keys(demo_section):
     assert any("no NPS answer" in c for c in demo_section.caveats)
 
 
-def test_a_fitted_value_can_be_passed_in(demo_company, demo_section):
-    again = section(demo_company, value=customer_value(demo_company))
+def test_the_value_fit_is_shared_through_the_context(demo_company, demo_section):
+    context = Context()
+    fitted = shared_value(demo_company, context)
+    assert shared_value(demo_company, context) is fitted
+    again = section(demo_company, context)
     headlines, before = again.data["headlines"], demo_section.data["headlines"]
     assert headlines["true_loyalty"] == before["true_loyalty"]
     assert headlines["value_at_risk"] == pytest.approx(before["value_at_risk"])  # summed in another order

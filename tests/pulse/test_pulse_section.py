@@ -9,6 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
+from custfocus.section import Context
 from custfocus.data.company import Company
 from custfocus.pulse import section, stats
 
@@ -135,5 +136,5 @@ def test_section_unavailable_without_responses(duckdb_engine):
 
 def test_section_reports_progress(full_company):
     notes = []
-    section(full_company, progress=notes.append)
+    section(full_company, Context(progress=notes.append))
     assert notes and all(note.startswith("pulse: ") for note in notes)

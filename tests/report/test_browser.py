@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from custfocus.data import demo
+from custfocus import demo
 from custfocus.data.loading import load
 from custfocus.report.build import build_report
 from custfocus.report.html import write_html

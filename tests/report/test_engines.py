@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from custfocus.data import demo
+from custfocus import demo
 from custfocus.data.loading import load
 from custfocus.report.build import build_report
 from custfocus.report.json import dumps

@@ -8,6 +8,7 @@ from datetime import date
 import plotly.graph_objects as go
 import pytest
 
+from custfocus.section import Context
 from custfocus.data.company import Company
 from custfocus.retention import section
 
@@ -157,7 +158,7 @@ def test_without_a_complete_month_nothing_is_claimed(duckdb_engine, hand_frame):
 def test_progress_is_reported(duckdb_engine, hand_frame):
     transactions = duckdb_engine.from_frame("retention_section_progress_tx", hand_frame)
     steps = []
-    section(Company(tables={"transactions": transactions}, as_of=HAND_AS_OF), progress=steps.append)
+    section(Company(tables={"transactions": transactions}, as_of=HAND_AS_OF), Context(progress=steps.append))
     assert len(steps) == 3 and all(step.startswith("Retention: ") for step in steps)
 
 

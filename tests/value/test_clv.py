@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from custfocus.data import demo
+from custfocus import demo
 from custfocus.data.company import Company
 from custfocus.errors import InputError
 from custfocus.value import charts

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from custfocus.data import demo
+from custfocus import demo
 from custfocus.data.company import Company
-from custfocus.data.demo import PLANTED
+from custfocus.demo import PLANTED
 from custfocus.data.loading import load_frames
 from custfocus.stats import wilson_interval
 from custfocus.value.profitability import (

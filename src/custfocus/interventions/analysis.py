@@ -30,7 +30,7 @@ from custfocus.interventions.outcomes import (
     outcome_window,
     participant_outcomes,
 )
-from custfocus.report.json import to_jsonable
+from custfocus.stats import to_jsonable
 
 NEEDS = ("interventions", "transactions")
 MIN_PER_GROUP = 30  # below this the normal approximations behind the intervals are unreliable

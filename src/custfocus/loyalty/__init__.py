@@ -22,7 +22,6 @@ from custfocus.loyalty.matrix import (
     retained_not_loyal,
 )
 from custfocus.loyalty.promoter_value import PromoterValue, promoter_value, subsequent_spend
-from custfocus.loyalty.section import section
 
 __all__ = [
     "ATTITUDE_UNKNOWN",
@@ -42,3 +41,11 @@ __all__ = [
     "section",
     "subsequent_spend",
 ]
+
+
+def section(company, context=None):
+    """The report's loyalty section (its module loads plotly, so it is imported on first use)."""
+    from custfocus.section import Context
+    from custfocus.loyalty.presentation import section as build
+
+    return build(company, context or Context())

@@ -15,7 +15,6 @@ from custfocus.pulse.metrics import (
     responses_needed,
     with_customer_attributes,
 )
-from custfocus.pulse.section import section
 from custfocus.pulse.stats import (
     Difference,
     NpsCounts,
@@ -49,3 +48,11 @@ __all__ = [
     "section",
     "with_customer_attributes",
 ]
+
+
+def section(company, context=None):
+    """The report's pulse section (its module loads plotly, so it is imported on first use)."""
+    from custfocus.section import Context
+    from custfocus.pulse.presentation import section as build
+
+    return build(company, context or Context())

@@ -1,14 +1,16 @@
-"""Assemble the report: one section per analysis module, in the order a manager reads them."""
+"""Assemble the report: every registered section, built in order with one shared context."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from custfocus.data.company import Company
-from custfocus.errors import CustfocusError
-from custfocus.report.section import Headline, Section, TableView
+from custfocus.report.registry import SECTIONS
+from custfocus.section import Context, Headline, Section, TableView
+
 
 @dataclass
 class Report:
@@ -23,46 +25,22 @@ class Report:
     def headlines(self) -> list[tuple[Section, Headline]]:
         return [(s, h) for s in self.sections if s.available and s.key != "data" for h in s.headlines]
 
+    def section(self, key: str) -> Section | None:
+        return next((s for s in self.sections if s.key == key), None)
+
 
 def build_report(company: Company, progress: Callable[[str], None] | None = None) -> Report:
-    from custfocus import interventions, loyalty, pulse, retention
-    from custfocus.value import section as value_section
-
-    progress = progress or (lambda message: None)
+    context = Context(progress=progress or (lambda note: None))
     report = Report(
         company=company.name, as_of=company.as_of.isoformat(), currency=company.currency,
         generated_at=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         engine=getattr(company.backend, "name", "duckdb"),
     )
-    value = _customer_value(company, progress)
-    report.sections = [
-        pulse.section(company, progress),
-        retention.section(company, progress),
-        _with_value(loyalty.section, "loyalty", "Loyalty: loyal or merely retained?", company, progress, value),
-        _with_value(value_section.section, value_section.KEY, value_section.TITLE, company, progress, value),
-        interventions.section(company, progress),
-        data_section(company),
-    ]
+    for name in SECTIONS:
+        built = importlib.import_module(f"custfocus.{name}").section(company, context)
+        context.sections[built.key] = built
+    report.sections = [*context.sections.values(), data_section(company)]
     return report
-
-
-def _customer_value(company: Company, progress):
-    """The lifetime-value fit that loyalty and value share, or the reason it could not be made."""
-    from custfocus.value.clv import customer_value
-
-    if not company.has("transactions"):
-        return None
-    try:
-        return customer_value(company, progress=progress)
-    except CustfocusError as failure:
-        return failure
-
-
-def _with_value(builder, key: str, title: str, company: Company, progress, value) -> Section:
-    if isinstance(value, CustfocusError):
-        return Section(key=key, title=title, available=False,
-                       reason=f"Not available: customers' value could not be estimated ({value}).")
-    return builder(company, progress, value=value)
 
 
 def data_section(company: Company) -> Section:

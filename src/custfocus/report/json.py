@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
-import math
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
 from custfocus.report.build import Report
+from custfocus.stats import to_jsonable
 
 SCHEMA_VERSION = 1
 
@@ -39,29 +35,6 @@ def report_dict(report: Report) -> dict:
             for s in report.sections
         },
     }
-
-
-def to_jsonable(value):
-    """Plain JSON types: numpy scalars to Python, NaN and infinity to null, dates to ISO strings."""
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, pd.DataFrame):
-        return to_jsonable(value.to_dict("records"))
-    if value is None or value is pd.NaT or value is pd.NA:
-        return None
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, pd.Timestamp):
-        value = value.to_pydatetime()
-    if isinstance(value, _dt.datetime):
-        return value.date().isoformat() if value.time() == _dt.time() else value.isoformat()
-    if isinstance(value, _dt.date):
-        return value.isoformat()
-    return value
 
 
 def dumps(report: Report) -> str:

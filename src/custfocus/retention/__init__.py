@@ -11,7 +11,6 @@ from custfocus.retention.metrics import (
     retention_rates,
     revenue_retention,
 )
-from custfocus.retention.section import section
 
 __all__ = [
     "PERIODS",
@@ -25,3 +24,11 @@ __all__ = [
     "revenue_retention",
     "section",
 ]
+
+
+def section(company, context=None):
+    """The report's retention section (its module loads plotly, so it is imported on first use)."""
+    from custfocus.section import Context
+    from custfocus.retention.presentation import section as build
+
+    return build(company, context or Context())

@@ -14,6 +14,7 @@ from custfocus.value.clv import (
     clv_report,
     customer_value,
     read_summary,
+    shared_value,
     write_predictions,
 )
 from custfocus.value.models import (
@@ -28,6 +29,7 @@ from custfocus.value.profitability import Profitability, profitability
 from custfocus.value.summary import customer_summary, holdout_purchases, sufficient_statistics
 
 __all__ = [
+    "section",
     "BGNBD",
     "MBGNBD",
     "CustomerValue",
@@ -45,6 +47,15 @@ __all__ = [
     "merge_equal_rows",
     "profitability",
     "read_summary",
+    "shared_value",
     "sufficient_statistics",
     "write_predictions",
 ]
+
+
+def section(company, context=None):
+    """The report's value section (its module loads plotly, so it is imported on first use)."""
+    from custfocus.section import Context
+    from custfocus.value.presentation import section as build
+
+    return build(company, context or Context())

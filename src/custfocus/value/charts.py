@@ -2,7 +2,7 @@
 
 Each builder returns ``(figure, finding, data)``: a plotly figure (for :func:`parameter_table`, a
 DataFrame formatted for reading), the finding in one sentence, and the JSON-ready figures behind
-it, so that a :class:`~custfocus.report.section.Chart` or ``TableView`` can be made from them.
+it, so that a :class:`~custfocus.section.Chart` or ``TableView`` can be made from them.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from custfocus.report.json import to_jsonable
+from custfocus.stats import to_jsonable
 from custfocus.value.clv import (
     MODEL_NAMES,
     CustomerValue,

@@ -48,8 +48,8 @@ import pandas as pd
 
 from custfocus.data.company import Company
 from custfocus.errors import InputError
-from custfocus.report.json import to_jsonable
-from custfocus.stats import Z95, Estimate
+from custfocus.section import Context
+from custfocus.stats import Z95, Estimate, to_jsonable
 from custfocus.value.models import (
     BGNBD,
     MBGNBD,
@@ -137,6 +137,11 @@ def customer_value(source: Company | ibis.Table, *, as_of: date | None = None,
                                count_by=count_by).cache()
     return _value(summary, model=model, time_unit=time_unit, horizon_months=horizon_months,
                   annual_discount_rate=annual_discount_rate, as_of=as_of, step=step)
+
+
+def shared_value(company: Company, context: Context) -> CustomerValue:
+    """The default customer-value fit of a report run, computed once and reused by every section."""
+    return context.once("value.customer_value", lambda: customer_value(company, progress=context.progress))
 
 
 def clv_from_summary(summary: pd.DataFrame | ibis.Table, *, model: str = "bgnbd",

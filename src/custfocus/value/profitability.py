@@ -47,8 +47,8 @@ from scipy import stats as sps
 
 from custfocus.data.company import Company
 from custfocus.pulse.stats import ces_intervals
-from custfocus.report.json import to_jsonable
-from custfocus.report.section import Chart, Headline
+from custfocus.stats import to_jsonable
+from custfocus.section import Chart, Headline
 from custfocus.stats import Z95, Estimate, wilson_interval
 
 DAYS_PER_MONTH = 365.25 / 12

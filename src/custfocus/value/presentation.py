@@ -17,22 +17,21 @@ of serving them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 
 import pandas as pd
 
 from custfocus.data.company import Company
 from custfocus.errors import CustfocusError
-from custfocus.report.json import to_jsonable
-from custfocus.report.section import Chart, Headline, Section, TableView
+from custfocus.stats import to_jsonable
+from custfocus.section import Chart, Context, Headline, Section, TableView
 from custfocus.value.charts import (
     clv_distribution_chart,
     holdout_frequency_chart,
     holdout_tracking_chart,
     parameter_table,
 )
-from custfocus.value.clv import DEFAULT_HOLDOUT_WEEKS, CustomerValue, calibration_holdout, clv_report, customer_value
+from custfocus.value.clv import DEFAULT_HOLDOUT_WEEKS, calibration_holdout, clv_report, shared_value
 from custfocus.value.profitability import (
     profitability,
     profitability_charts,
@@ -47,13 +46,16 @@ MIN_CUSTOMERS = 200  # below this the models' parameters are too uncertain to ac
 MIN_HISTORY = timedelta(weeks=2 * DEFAULT_HOLDOUT_WEEKS)
 
 
-def section(company: Company, progress: Callable[[str], None] | None = None, *,
-            value: CustomerValue | None = None) -> Section:
-    """Build the value section; ``value`` reuses a :func:`customer_value` fitted elsewhere."""
+def section(company: Company, context: Context) -> Section:
+    """Build the value section on the value fit the run shares (:func:`shared_value`)."""
     if not company.has("transactions"):
         return Section.unavailable(KEY, TITLE, company.missing("transactions"))
-    step = progress or (lambda message: None)
-    value = value or customer_value(company, progress=step)
+    step = context.progress
+    try:
+        value = shared_value(company, context)
+    except CustfocusError as failure:
+        return Section(key=KEY, title=TITLE, available=False,
+                       reason=f"Not available: customers' value could not be estimated ({failure}).")
     report = clv_report(value)
     result = Section(KEY, TITLE, data={"clv": report}, caveats=list(value.caveats))
     if value.n_customers < MIN_CUSTOMERS:

@@ -21,7 +21,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -29,7 +28,7 @@ import plotly.graph_objects as go
 
 from custfocus.data.company import Company
 from custfocus.pulse import metrics, stats
-from custfocus.report.section import Chart, Headline, Section, TableView
+from custfocus.section import Chart, Context, Headline, Section, TableView
 
 KEY = "pulse"
 TITLE = "Pulse: NPS, CSAT, CES and employee NPS"
@@ -40,11 +39,11 @@ _LABELS = {"nps": "NPS", "csat": "CSAT", "ces": "CES", "enps": "employee NPS"}
 _SMALL_COLOUR, _COLOUR = "#b0b0b0", "#1f5fa8"
 
 
-def section(company: Company, progress: Callable[[str], None] | None = None) -> Section:
-    """Build the pulse section; ``progress``, if given, is called with a short note before each step."""
+def section(company: Company, context: Context) -> Section:
+    """Build the pulse section; ``context.progress`` is called with a short note before each step."""
     if not company.has("responses"):
         return Section.unavailable(KEY, TITLE, company.missing("responses"))
-    step = progress or (lambda note: None)
+    step = context.progress
     responses = company.table("responses")
     result = Section(KEY, TITLE)
     result.data["small_sample_rule"] = stats.SMALL_SAMPLE_RULE

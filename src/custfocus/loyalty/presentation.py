@@ -28,18 +28,18 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
 from custfocus.data.company import Company
-from custfocus.errors import InputError
+from custfocus.errors import CustfocusError
 from custfocus.loyalty import matrix as m
 from custfocus.loyalty.promoter_value import WINDOW_DAYS, PromoterValue, promoter_value
-from custfocus.report.json import to_jsonable
-from custfocus.report.section import Chart, Headline, Section, TableView
+from custfocus.stats import to_jsonable
+from custfocus.section import Chart, Context, Headline, Section, TableView
+from custfocus.value import shared_value
 from custfocus.stats import Estimate, wilson_interval
 
 KEY = "loyalty"
@@ -58,25 +58,21 @@ DEFINITIONS = {
 _COLOURS = {"spend": "#1f5fa8", "clv": "#ff7f0e"}
 
 
-def section(company: Company, progress: Callable[[str], None] | None = None, *, value=None) -> Section:
-    """Build the loyalty section. ``value``: a ``custfocus.value.clv.CustomerValue`` already fitted
-    on this company (it is fitted here otherwise); ``progress`` is called before each step."""
+def section(company: Company, context: Context) -> Section:
+    """Build the loyalty section on the value fit the run shares (:func:`custfocus.value.shared_value`)."""
     missing = company.missing("transactions", "responses")
     if missing:
         return Section.unavailable(KEY, TITLE, missing)
-    step = progress or (lambda note: None)
+    step = context.progress
     responses = company.table("responses")
     if "customer_id" not in responses.columns:
         return _not_available("the responses have no customer_id, so answers cannot be linked to purchases.")
     if int(m.nps_answers(responses, company.as_of).count().to_pandas()) == 0:
         return _not_available("no NPS answer carries the customer_id of a customer.")
-    if value is None:
-        from custfocus.value.clv import customer_value
-
-        try:
-            value = customer_value(company, progress=step)
-        except InputError as err:
-            return _not_available(f"customer value cannot be modelled: {err}")
+    try:
+        value = shared_value(company, context)
+    except CustfocusError as err:
+        return _not_available(f"customers' value could not be estimated ({err}).")
 
     step("Loyalty: the loyalty matrix")
     # Not cached: ibis's PySpark cache does not register the in-memory tables the expression joins.

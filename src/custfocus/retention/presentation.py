@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from datetime import date
 
 import numpy as np
@@ -11,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from custfocus.data.company import Company
-from custfocus.report.section import Chart, Headline, Section
+from custfocus.section import Chart, Context, Headline, Section
 from custfocus.retention.metrics import (
     CohortMatrix,
     acquisition,
@@ -33,10 +32,10 @@ HEATMAP_COHORTS = 24  # most recent cohorts shown in the heatmap
 BAND_LINE, BAND_FILL = "rgb(31, 119, 180)", "rgba(31, 119, 180, 0.2)"
 
 
-def section(company: Company, progress: Callable[[str], None] | None = None) -> Section:
+def section(company: Company, context: Context) -> Section:
     """Build the retention section from the company's transactions, monthly, as of ``company.as_of``.
 
-    ``progress``, when given, is called with a short description before each step.
+    ``context.progress`` is called with a short description before each step.
 
     Keys of ``data`` (dates are ISO strings, missing numbers None; "complete months" exclude the
     month that contains as_of when as_of is not its last day):
@@ -63,7 +62,7 @@ def section(company: Company, progress: Callable[[str], None] | None = None) -> 
     """
     if not company.has("transactions"):
         return Section.unavailable(KEY, TITLE, company.missing("transactions"))
-    step = progress or (lambda message: None)
+    step = context.progress
     transactions, as_of = company.table("transactions"), company.as_of
 
     step("Retention: acquisition and active base")

@@ -1,12 +1,15 @@
-"""What an analysis module hands to the report: a section with headlines, charts and JSON data.
+"""What an analysis package hands to the report: a section with headlines, charts and JSON data.
 
-Every analysis module exposes ``section(company, progress=None) -> Section``. The HTML shows the
-headlines first, then each chart with its one-line finding; the JSON carries ``data``, which must
-hold every figure the HTML shows.
+Every analysis package exports ``section(company, context) -> Section`` from its ``__init__``.
+The HTML shows the headlines first, then each chart with its one-line finding; the JSON carries
+``data``, which must hold every figure the HTML shows. ``Context`` carries what one report run
+shares between sections: the progress callback, work computed once (the value fit that loyalty and
+maturity reuse) and the sections already built.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,3 +57,29 @@ class Section:
         names = ", ".join(missing)
         noun = "table" if len(missing) == 1 else "tables"
         return cls(key=key, title=title, available=False, reason=f"Not available: needs {noun} {names}.")
+
+
+@dataclass
+class Context:
+    """What the sections of one run share: progress notes, results computed once, built sections."""
+
+    progress: Callable[[str], None] = field(default=lambda note: None)
+    sections: dict[str, Section] = field(default_factory=dict)  # built so far, by key
+    _results: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def once(self, key: str, compute: Callable[[], Any]) -> Any:
+        """``compute()`` the first time ``key`` is asked for, the same result after that.
+
+        A :class:`~custfocus.errors.CustfocusError` is remembered too and raised again, so a fit
+        that failed is not retried by every section that needs it."""
+        from custfocus.errors import CustfocusError
+
+        if key not in self._results:
+            try:
+                self._results[key] = compute()
+            except CustfocusError as failure:
+                self._results[key] = failure
+        result = self._results[key]
+        if isinstance(result, CustfocusError):
+            raise result
+        return result

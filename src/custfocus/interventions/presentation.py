@@ -3,7 +3,6 @@ the effects table, the profit and Qini curves, and the segments where it pays.""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -12,8 +11,8 @@ import plotly.graph_objects as go
 from custfocus.data.company import Company
 from custfocus.interventions.analysis import NEEDS, InterventionResult, analyse
 from custfocus.interventions.effects import DOES_NOT_PAY, PAYS
-from custfocus.report.json import to_jsonable
-from custfocus.report.section import Chart, Headline, Section, TableView
+from custfocus.stats import to_jsonable
+from custfocus.section import Chart, Context, Headline, Section, TableView
 
 KEY = "interventions"
 TITLE = "Interventions: does a service investment bring additional profit, and for whom?"
@@ -25,7 +24,7 @@ BAND_LINE, BAND_FILL = "rgb(31, 119, 180)", "rgba(31, 119, 180, 0.2)"
 MATERIAL_COST_GAP = 0.01  # revenue without a cost of goods worth a caveat
 
 
-def section(company: Company, progress: Callable[[str], None] | None = None) -> Section:
+def section(company: Company, context: Context) -> Section:
     """The report section (key ``interventions``); every figure shown is in ``data``.
 
     ``data``: ``as_of``, ``currency`` and ``interventions``: {name: :meth:`InterventionResult.to_dict`
@@ -34,7 +33,7 @@ def section(company: Company, progress: Callable[[str], None] | None = None) -> 
     missing = company.missing(*NEEDS)
     if missing:
         return Section.unavailable(KEY, TITLE, missing)
-    results = analyse(company, progress=progress)
+    results = analyse(company, progress=context.progress)
     if not results:
         return Section(key=KEY, title=TITLE, available=False,
                        reason="Not available: the interventions table has no assignments.")

@@ -1,0 +1,166 @@
+"""The demo company as tables: generate the seven contract tables, write them with their settings."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from custfocus.demo.simulation import (
+    _Calendar,
+    _Customers,
+    _Experiment,
+    _Orders,
+    _Service,
+    _customer_ids,
+    _draw_customers,
+    _draw_orders,
+    _draw_purchases,
+    _draw_service,
+    _draw_staff_surveys,
+    _draw_surveys,
+    _ids,
+    _labels,
+    _run_experiment,
+)
+from custfocus.demo.planted import (
+    ACQUISITION_CHANNELS,
+    AS_OF_METADATA_KEY,
+    DEPARTMENTS,
+    EVENT_KINDS,
+    ORDER_CHANNELS,
+    PLANTED,
+    PRODUCTS,
+    REGIONS,
+    SEGMENTS,
+    STORE,
+    TABLE_NAMES,
+)
+
+
+def generate(customers: int = 20_000, seed: int = 7,
+             as_of: date = PLANTED.default_as_of) -> dict[str, pa.Table]:
+    """Simulate the demo company: the seven contract tables as Arrow tables (see the module doc)."""
+    if customers < 1:
+        raise ValueError(f"customers must be at least 1, got {customers}")
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(7)]
+    calendar = _Calendar(as_of, PLANTED.acquisition.history_days)
+    people = _draw_customers(streams[0], customers, calendar)
+    base = _draw_purchases(streams[1], people, calendar)
+    experiment = _run_experiment(streams[2], people, base, calendar)
+    orders = _draw_orders(streams[3], people, base, experiment)
+    service = _draw_service(streams[4], people, orders, calendar)
+    surveys = _draw_surveys(streams[5], people, orders, service, calendar)
+    tables = {
+        "transactions": _transactions_table(orders, service, calendar, customers),
+        "customers": _customers_table(people, calendar),
+        "responses": surveys,
+        "service_events": _service_table(service, calendar, customers),
+        "interventions": _interventions_table(experiment, orders, calendar, customers),
+    }
+    tables["employee_responses"], tables["internal_responses"] = _draw_staff_surveys(
+        streams[6], customers, calendar)
+    stamp = {AS_OF_METADATA_KEY: as_of.isoformat().encode()}
+    return {name: tables[name].replace_schema_metadata(stamp) for name in TABLE_NAMES}
+
+
+def write(tables: dict[str, pa.Table], out_dir: Path, fmt: str = "csv") -> dict[str, Path]:
+    """Write each table as ``<name>.csv`` or ``<name>.parquet`` plus ``custfocus.toml``.
+
+    Returns the written paths by table name, and ``"settings"`` for the TOML file. The as_of date
+    comes from the tables' metadata (set by :func:`generate`).
+    """
+    if fmt not in ("csv", "parquet"):
+        raise ValueError(f"fmt must be 'csv' or 'parquet', got {fmt!r}")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths: dict[str, Path] = {}
+    for name, table in tables.items():
+        path = out_dir / f"{name}.{fmt}"
+        if fmt == "csv":
+            pa_csv.write_csv(table, path)
+        else:
+            pq.write_table(table, path)
+        paths[name] = path
+    as_of = _as_of_of(tables)
+    settings = out_dir / "custfocus.toml"
+    settings.write_text(
+        f'[company]\nname = "{PLANTED.company_name}"\ncurrency = "{PLANTED.currency}"\n'
+        f'as_of = "{as_of.isoformat()}"\n', encoding="utf-8")
+    paths["settings"] = settings
+    return paths
+
+
+def _transactions_table(orders: _Orders, service: _Service, calendar: _Calendar,
+                        customers: int) -> pa.Table:
+    order_ids = _ids("O", np.arange(len(orders.customer)), max(8, len(str(len(orders.customer)))))
+    refunded = service.refund_order
+    refund_ids = pc.binary_join_element_wise(order_ids.take(pa.array(refunded)), "-R", "")
+    customer = np.concatenate([orders.customer, orders.customer[refunded]])
+    day = np.concatenate([orders.day, service.refund_day])
+    rows = np.lexsort((customer, day))
+    return pa.table({
+        "customer_id": _customer_ids(customer[rows], customers),
+        "date": calendar.dates(day[rows]),
+        "amount": np.concatenate([orders.amount, -orders.amount[refunded]])[rows],
+        "order_id": pa.concat_arrays([order_ids, refund_ids]).take(pa.array(rows)),
+        "cost": np.concatenate([orders.cost, np.zeros(len(refunded))])[rows],
+        "channel": _labels(ORDER_CHANNELS, np.concatenate([orders.channel,
+                                                           orders.channel[refunded]])[rows]),
+        "product": _labels(PRODUCTS, np.concatenate([orders.product, orders.product[refunded]])[rows]),
+    })
+
+
+def _customers_table(people: _Customers, calendar: _Calendar) -> pa.Table:
+    return pa.table({
+        "customer_id": _customer_ids(np.arange(people.count), people.count),
+        "acquired_at": calendar.dates(people.acquired),
+        "channel": _labels(ACQUISITION_CHANNELS, people.channel),
+        "acquisition_cost": people.acquisition_cost,
+        "segment": _labels(SEGMENTS, people.segment),
+        "region": _labels(REGIONS, people.region),
+    })
+
+
+def _service_table(service: _Service, calendar: _Calendar, customers: int) -> pa.Table:
+    events = service.events
+    return pa.table({
+        "customer_id": _customer_ids(events.customer, customers),
+        "date": calendar.dates(events.day),
+        "kind": _labels(EVENT_KINDS, events.kind),
+        "cost": events.cost,
+        "resolution_hours": events.hours,
+        "department": _labels(DEPARTMENTS, events.department),
+    })
+
+
+def _interventions_table(experiment: _Experiment, orders: _Orders, calendar: _Calendar,
+                         customers: int) -> pa.Table:
+    plan = PLANTED.experiment
+    start = calendar.assignment_day
+    fee_orders = (orders.day >= start) & (orders.channel != STORE)
+    fees = np.bincount(orders.customer[fee_orders], minlength=customers)
+    assigned = np.concatenate([experiment.treated, experiment.control])
+    treated = np.repeat([True, False], [len(experiment.treated), len(experiment.control)])
+    rows = np.argsort(assigned)
+    assigned, treated = assigned[rows], treated[rows]
+    return pa.table({
+        "customer_id": _customer_ids(assigned, customers),
+        "intervention": pa.array(np.full(len(assigned), plan.name)),
+        "group": _labels(("treatment", "control"), np.where(treated, 0, 1)),
+        "date": calendar.dates(np.full(len(assigned), start)),
+        "cost": np.where(treated, np.round(plan.fee_per_order * fees[assigned], 2), 0.0),
+    })
+
+
+def _as_of_of(tables: dict[str, pa.Table]) -> date:
+    for table in tables.values():
+        stamp = (table.schema.metadata or {}).get(AS_OF_METADATA_KEY)
+        if stamp:
+            return date.fromisoformat(stamp.decode())
+    raise ValueError("the tables carry no as_of date; pass tables made by generate()")
