@@ -21,6 +21,12 @@ from custfocus.data.contract import SCORE_RANGES, Column, Table
 # Problems listed one by one per table; beyond this they are counted by kind.
 LISTED_PROBLEMS_PER_TABLE = 10_000
 EARLIEST_PLAUSIBLE_DATE = date(1900, 1, 1)
+LATEST_PLAUSIBLE_DATE = date(2199, 12, 31)
+# No amount, cost or duration a company records is this large; beyond it a value is a typo or an
+# attack (1e308 passes as a float and then overflows every model).
+PLAUSIBLE_MAGNITUDE = 1e9
+# Spreadsheet and database exports write these for "no value"; as an id they would become a customer.
+MISSING_TOKENS = ("null", "none", "nil", "n/a", "na", "#n/a", "nan", "-", "--", "?", "(null)", "(blank)")
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,15 @@ class LoadReport:
                 "run 'custfocus validate' to list them, or use --on-error quarantine to set the "
                 "bad rows aside and go on.")
 
+    def problem_lines(self, limit: int = 10) -> list[str]:
+        """The first ``limit`` problems as sentences, then how many more there are: what a command that
+        stops on bad rows shows, so that the user sees what is wrong where they are."""
+        problems = self.problems
+        lines = [p.sentence() for p in problems[:limit]]
+        if self.problem_total > len(lines):
+            lines.append(f"… and {self.problem_total - len(lines):,} more; 'custfocus validate' lists them all.")
+        return lines
+
     def to_dict(self) -> dict:
         return {
             "as_of": self.as_of.isoformat(), "on_error": self.on_error, "notes": self.notes,
@@ -159,7 +174,7 @@ def resolve_columns(spec: Table, file_columns: list[str], mapping: dict[str, str
 
 def _clean_text(raw: ibis.Value) -> ibis.StringValue:
     text = raw.cast("string").strip()
-    return ibis.ifelse(text == "", ibis.null("string"), text)
+    return ibis.ifelse((text == "") | text.lower().isin(MISSING_TOKENS), ibis.null("string"), text)
 
 
 def parse_column(raw: ibis.Value, col: Column) -> tuple[ibis.Value, ibis.BooleanValue | None, str]:
@@ -177,30 +192,39 @@ def parse_column(raw: ibis.Value, col: Column) -> tuple[ibis.Value, ibis.Boolean
             text = _clean_text(raw)
             number = text.try_cast("float64")
             unparsed = text.notnull() & number.isnull()
-        bad = unparsed | (number.notnull() & (number.isnan() | number.isinf()))
+        # NaN and infinity fail the magnitude test too (NaN compares false), so they are flagged here.
+        bad = unparsed | (number.notnull() & ~(number.abs() <= PLAUSIBLE_MAGNITUDE))
         if col.type == "integer":
-            not_whole = number.notnull() & ~number.isnan() & ~number.isinf() & (number != number.floor())
-            bad = bad | not_whole
-            value = ibis.ifelse(bad, ibis.null("int64"), number.cast("int64"))
-            return value, bad, "is not a whole number"
-        return ibis.ifelse(bad, ibis.null("float64"), number), bad, "is not a number"
+            bad = bad | (number.notnull() & (number != number.floor()))
+            value = ibis.ifelse(bad, ibis.null("int64"), number.try_cast("int64"))
+            return value, bad, f"is not a whole number (or is implausibly large, beyond ±{PLAUSIBLE_MAGNITUDE:,.0f})"
+        return (ibis.ifelse(bad, ibis.null("float64"), number), bad,
+                f"is not a number (or is implausibly large, beyond ±{PLAUSIBLE_MAGNITUDE:,.0f})")
     if col.type == "date":
         if rtype.is_date():
-            return raw, None, ""
-        if rtype.is_timestamp():
-            return raw.cast(dt.Timestamp(timezone="UTC")).date() if rtype.timezone else raw.date(), None, ""
-        text = _clean_text(raw)
-        # Naive timestamps are read in the session's time zone (the company's), then made dates.
-        as_timestamp = text.try_cast(dt.Timestamp(timezone="UTC")).date()
-        # A bare date is taken as it is; anything longer is a timestamp whose offset counts.
-        value = ibis.ifelse(text.length() > 10, as_timestamp, text.try_cast("date"))
-        return value, text.notnull() & value.isnull(), "is not a date (expected YYYY-MM-DD or an ISO timestamp)"
+            value, unparsed = raw, ibis.literal(False)
+        elif rtype.is_timestamp():
+            value = raw.cast(dt.Timestamp(timezone="UTC")).date() if rtype.timezone else raw.date()
+            unparsed = ibis.literal(False)
+        else:
+            text = _clean_text(raw)
+            # Naive timestamps are read in the session's time zone (the company's), then made dates.
+            as_timestamp = text.try_cast(dt.Timestamp(timezone="UTC")).date()
+            # A bare date is taken as it is; anything longer is a timestamp whose offset counts.
+            value = ibis.ifelse(text.length() > 10, as_timestamp, text.try_cast("date"))
+            unparsed = text.notnull() & value.isnull()
+        # Year 20255 is a valid date to DuckDB and an overflow to everything after it.
+        implausible = value.notnull() & ((value < EARLIEST_PLAUSIBLE_DATE) | (value > LATEST_PLAUSIBLE_DATE))
+        return (ibis.ifelse(implausible, ibis.null("date"), value), unparsed | implausible,
+                f"is not a date (expected YYYY-MM-DD or an ISO timestamp, from {EARLIEST_PLAUSIBLE_DATE.year} "
+                f"to {LATEST_PLAUSIBLE_DATE.year})")
     raise ValueError(f"unknown column type {col.type}")
 
 
 def column_checks(spec: Table, typed: dict[str, ibis.Value], raw: dict[str, ibis.Value],
-                  unparsed: dict[str, tuple[ibis.BooleanValue, str]], as_of: date) -> list[Check]:
-    """All row rules of a table that concern single columns (types, ranges, dates, categories)."""
+                  unparsed: dict[str, tuple[ibis.BooleanValue, str]]) -> list[Check]:
+    """The row rules of a table that concern single columns (types, ranges, categories); the rules that
+    need the analysis date are :func:`as_of_checks`."""
     checks: list[Check] = []
     for col in spec.columns:
         if col.name not in typed:
@@ -219,17 +243,19 @@ def column_checks(spec: Table, typed: dict[str, ibis.Value], raw: dict[str, ibis
         if col.choices:
             checks.append(Check(col.name, "not allowed", value.notnull() & ~value.isin(col.choices),
                                 f"is not one of {', '.join(col.choices)}"))
-        if col.type == "date":
-            checks.append(Check(col.name, "after as_of", value > as_of,
-                                f"is after the analysis date as_of {as_of.isoformat()}"))
-            checks.append(Check(col.name, "implausibly early", value < EARLIEST_PLAUSIBLE_DATE,
-                                "is before 1900, which is not plausible"))
     if spec.name == "responses" and {"score", "kind"} <= typed.keys():
         for kind, (low, high) in SCORE_RANGES.items():
             outside = (typed["kind"] == kind) & ((typed["score"] < low) | (typed["score"] > high))
             checks.append(Check("score", f"{kind} outside {low}-{high}", outside,
                                 f"is outside {low}–{high}, the range of {kind.upper()} scores"))
     return checks
+
+
+def as_of_checks(spec: Table, typed: dict[str, ibis.Value], as_of: date) -> list[Check]:
+    """Dates after the analysis date: they are known only once every table's dates are."""
+    return [Check(col.name, "after as_of", typed[col.name] > as_of,
+                  f"is after the analysis date as_of {as_of.isoformat()}")
+            for col in spec.columns if col.type == "date" and col.not_future and col.name in typed]
 
 
 def suggest_table(file_stem: str, table_names) -> str | None:
