@@ -405,8 +405,11 @@ def _binary_kind(head: bytes) -> str | None:
     for magic, kind in MAGIC:
         if head.startswith(magic):
             return kind
-    if b"\x00" in head[:4096]:
-        return "binary data (it has NUL bytes)"
+    sample = head[:4096]
+    # Text has the odd stray control byte; binary data is full of them.
+    controls = sum(1 for b in sample if b < 9 or 13 < b < 32)
+    if sample and controls > len(sample) // 100:
+        return "binary data (not text)"
     return None
 
 

@@ -195,7 +195,7 @@ def parse_column(raw: ibis.Value, col: Column) -> tuple[ibis.Value, ibis.Boolean
         # NaN and infinity fail the magnitude test too (NaN compares false), so they are flagged here.
         bad = unparsed | (number.notnull() & ~(number.abs() <= PLAUSIBLE_MAGNITUDE))
         if col.type == "integer":
-            bad = bad | (number.notnull() & (number != number.floor()))
+            bad = bad | (number.notnull() & (number % 1 != 0))  # floor() would cast to an integer first
             value = ibis.ifelse(bad, ibis.null("int64"), number.try_cast("int64"))
             return value, bad, f"is not a whole number (or is implausibly large, beyond ±{PLAUSIBLE_MAGNITUDE:,.0f})"
         return (ibis.ifelse(bad, ibis.null("float64"), number), bad,
