@@ -25,7 +25,7 @@ import pandas as pd
 
 from custfocus.data.company import Company
 from custfocus.data.contract import TABLE_ORDER, TABLES, Table
-from custfocus.data.reading import ROW, RawTable, Reader, column_name
+from custfocus.data.reading import ROW, RawTable, Reader, column_name, numbered
 from custfocus.data.settings import Settings, check_as_of, read_settings
 from custfocus.data.validation import (
     LISTED_PROBLEMS_PER_TABLE,
@@ -34,9 +34,11 @@ from custfocus.data.validation import (
     Problem,
     TableLoad,
     as_of_checks,
+    clean_value,
     column_checks,
-    parse_column,
+    parsed_value,
     resolve_columns,
+    typed_value,
 )
 from custfocus.engine import Engine, connect, sql_literal
 from custfocus.engine.scratch import scratch
@@ -180,17 +182,33 @@ class _Loader:
         extras = {c: p for c, p in named.items()
                   if c not in taken and c not in spec.column_names and not c.startswith("_cf_")}
         table = raw.table
-        typed, unparsed, raw_values = {}, {}, {}
-        for contract, position in mapping.items():
-            raw_values[contract] = table[position]
-            value, flag, message = parse_column(table[position], spec.column(contract))
-            typed[contract] = value
+        # A clean file's rows keep the file's order when loaded, so their place is their row number.
+        has_row = ROW in table.columns
+        keep = [ROW, *extras.values()] if has_row else list(extras.values())
+        columns = {n: spec.column(n) for n in mapping}
+        # Three projections (clean text, parsed value, kept value and its flag), then the rules: each
+        # step computes its values once per row. view() keeps Ibis from merging them back into one.
+        cleaned = table.select(*keep, **{f"_cf_t_{n}": clean_value(table[p], columns[n], raw.tokens_read_as_missing)
+                                         for n, p in mapping.items()}).view()
+        texts = [f"_cf_t_{n}" for n in mapping]
+        parsed = cleaned.select(*keep, *texts, **{f"_cf_p_{n}": parsed_value(cleaned[f"_cf_t_{n}"], c)
+                                                  for n, c in columns.items()}).view()
+        typed_values, unparsed = {}, {}
+        for n, c in columns.items():
+            value, flag, message = typed_value(parsed[f"_cf_p_{n}"], parsed[f"_cf_t_{n}"], c)
+            typed_values[f"_cf_v_{n}"] = value
             if flag is not None:
-                unparsed[contract] = (flag, message)
-        checks = column_checks(spec, typed, raw_values, unparsed)
-        checked = self.con.create_table(f"_checked_{spec.name}", table.select(
-            ROW, *extras.values(), **{f"_cf_v_{n}": v for n, v in typed.items()},
+                typed_values[f"_cf_u_{n}"] = flag
+                unparsed[n] = message
+        typed = parsed.select(*keep, *texts, **typed_values).view()
+        checks = column_checks(spec, {n: typed[f"_cf_v_{n}"] for n in columns}, {n: typed[f"_cf_t_{n}"] for n in columns},
+                               {n: (typed[f"_cf_u_{n}"], message) for n, message in unparsed.items()})
+        loaded = f"_checked_{spec.name}"
+        checked = self.con.create_table(loaded, typed.select(
+            *keep, *[f"_cf_v_{n}" for n in columns],
             **{f"_cf_flag{i}": c.flag.fill_null(False) for i, c in enumerate(checks)}), temp=True, overwrite=True)
+        if not has_row:
+            checked = self.con.sql(f'SELECT CAST(rowid + 1 AS BIGINT) AS {ROW}, * FROM "{loaded}"')
         checks = [Check(c.column, c.kind, checked[f"_cf_flag{i}"], c.message) for i, c in enumerate(checks)]
         read = int(checked.count().execute())
         result.read = read + len(raw.unreadable)
@@ -206,7 +224,7 @@ class _Loader:
                 _whole_table_problem(result, message)
             result.rejected = result.read
             reason = "; ".join(column_problems)
-            self._quarantine(spec.name, raw, table.mutate(_cf_reason=ibis.literal(reason)), read, result)
+            self._quarantine(spec.name, raw, numbered(table).mutate(_cf_reason=ibis.literal(reason)), read, result)
             return _Staged(raw, spec, result, mapping, [], None, extras)
         return _Staged(raw, spec, result, mapping, checks, checked, extras)
 
@@ -294,7 +312,7 @@ class _Loader:
         bad = flagged.filter(flagged._cf_bad).select(
             ROW, *rule_columns, **({"_cf_first": flagged["_cf_first"]} if "_cf_first" in flagged.columns else {}))
         # The file's own values of the bad rows: one more scan, only for files that have bad rows.
-        rows = self.con.create_table(f"_rejected_{spec.name}", raw.inner_join(bad, ROW), temp=True, overwrite=True)
+        rows = self.con.create_table(f"_rejected_{spec.name}", numbered(raw).inner_join(bad, ROW), temp=True, overwrite=True)
         listed = rows.order_by(ROW).limit(LISTED_PROBLEMS_PER_TABLE).execute()
         result.problems.extend(_problems_from_rows(spec.name, listed, checks, stage.mapping))
         result.problems.sort(key=lambda p: p.row or 0)

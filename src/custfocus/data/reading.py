@@ -1,8 +1,9 @@
 """Finding and reading a company's tables, before any rule of the contract is checked.
 
 Every table comes out as a lazy Ibis relation on the loader's DuckDB whose columns are the file's, by
-position (``_cf_c0``, ``_cf_c1``, ... so that no name in a file can collide with ours), plus
-``_cf_row``, the data row counted from 1 after the header. Nothing is read twice when the file is
+position (``_cf_c0``, ``_cf_c1``, ... so that no name in a file can collide with ours); a file read
+record by record also has ``_cf_row``, the data row counted from 1 after the header (the others are
+numbered by :func:`numbered`, or by their order once loaded). Nothing is read twice when the file is
 clean: DuckDB's strict CSV reader is the fast path; only a file it refuses goes through the
 record-by-record reader, which sets each unreadable record aside with its original bytes.
 A file that cannot be read at all becomes a ``failure`` sentence; it is never skipped.
@@ -23,7 +24,7 @@ from urllib.parse import urlsplit
 import ibis
 
 from custfocus.data.contract import TABLE_ORDER, TABLES
-from custfocus.data.validation import normalise_name, suggest_table
+from custfocus.data.validation import MISSING_STRINGS, normalise_name, suggest_table
 from custfocus.engine import sql_literal
 from custfocus.errors import InputError
 
@@ -31,8 +32,9 @@ CSV_SUFFIXES = (".csv", ".csv.gz")
 TABLE_SUFFIXES = (*CSV_SUFFIXES, ".parquet")
 ROW = "_cf_row"
 DELIMITERS = (",", ";", "\t", "|")
-# DuckDB's own limit is 2 MB a line; a long free-text comment is still a valid row.
-MAX_LINE_BYTES = 64 * 1024 * 1024
+# DuckDB's limit is 2 MB a line, and raising it enlarges every read buffer, which costs the reading its
+# parallelism; a file with a longer line (a long free-text comment) is read record by record instead.
+DUCKDB_LINE_BYTES = 2 * 1024 * 1024
 HEAD_BYTES = 1024 * 1024
 
 # What a file really is, from its first bytes, so that a renamed file is named for what it is.
@@ -79,6 +81,7 @@ class RawTable:
     failure: str | None = None  # the whole table could not be read
     # The slower reader to use when the fast one meets a record it cannot read.
     fallback: Callable[[], RawTable] | None = None
+    tokens_read_as_missing: bool = False  # the reader turned MISSING_STRINGS into missing values
 
 
 class Reader:
@@ -176,7 +179,8 @@ class Reader:
                               compression="gzip" if compressed else "none")
         except Exception:  # DuckDB refuses files it cannot bind: read them record by record
             return record_by_record()
-        return RawTable(name, str(path), columns, _numbered(_named_only(table, columns)), fallback=record_by_record)
+        return RawTable(name, str(path), columns, _named_only(table, columns), fallback=record_by_record,
+                        tokens_read_as_missing=True)
 
     def _csv_record_by_record(self, name: str, path: Path, columns: list[str], delimiter: str,
                               compressed: bool) -> RawTable:
@@ -195,7 +199,7 @@ class Reader:
                 writer = csv.writer(target)
                 _skip_header(reader)
                 writer.writerow([ROW, *[column_name(i) for i in range(len(columns))]])
-                row = 0
+                row, longest = 0, 0
                 while True:
                     lines.start_record()
                     try:
@@ -214,12 +218,15 @@ class Reader:
                         unreadable.append(Unreadable(row, lines.original(), reason))
                         continue
                     writer.writerow([row, *record])
+                    longest = max(longest, sum(len(v) for v in record))
         except (OSError, EOFError, zlib.error) as err:
             if compressed:
                 return RawTable(name, str(path), failure=_gzip_failure(path, err))
             return RawTable(name, str(path), failure=f"{path.name} cannot be read: {getattr(err, 'strerror', None) or err}")
         try:
-            table = _read_csv(self.con, clean, [ROW, *[column_name(i) for i in range(len(columns))]], ",")
+            # Room for the longest record as written (4 bytes a character at most, quotes and commas).
+            table = _read_csv(self.con, clean, [ROW, *[column_name(i) for i in range(len(columns))]], ",",
+                              max_line_size=max(DUCKDB_LINE_BYTES, 4 * longest + 64 * (len(columns) + 2)))
             table = table.mutate(**{ROW: table[ROW].cast("int64")})
             # Loaded now, so that the scratch copy can go at once.
             table = self.con.create_table(f"_raw_{name}", _named_only(table, columns, ROW), temp=True, overwrite=True)
@@ -227,7 +234,7 @@ class Reader:
             return RawTable(name, str(path), failure=f"{path.name} cannot be read as CSV ({_first_line_of(err)})")
         finally:
             clean.unlink(missing_ok=True)
-        return RawTable(name, str(path), columns, table, unreadable)
+        return RawTable(name, str(path), columns, table, unreadable, tokens_read_as_missing=True)
 
     def _note_unnamed(self, path: Path, columns: list[str]) -> None:
         unnamed = [str(i + 1) for i, c in enumerate(columns) if not c]
@@ -245,7 +252,7 @@ class Reader:
             if failure:
                 return RawTable(name, str(path), failure=failure)
             table = table.select(**{column_name(i): table[c] for i, c in enumerate(columns)})
-            return RawTable(name, str(path), columns, _numbered(table))
+            return RawTable(name, str(path), columns, table)
         except Exception as err:
             return RawTable(name, str(path), failure=f"{path.name} cannot be read as Parquet ({_first_line_of(err)})")
 
@@ -295,7 +302,7 @@ class Reader:
                     found[name] = RawTable(name, source, failure=failure)
                     continue
                 table = table.select(**{column_name(i): table[c] for i, c in enumerate(columns)})
-                found[name] = RawTable(name, source, columns, _numbered(table))
+                found[name] = RawTable(name, source, columns, table)
             except Exception as err:
                 found[name] = RawTable(name, source, failure=f"table {name} cannot be read ({_first_line_of(err)})")
         for other in sorted(names - set(found)):
@@ -310,7 +317,7 @@ class Reader:
             table = self.con.create_table(f"_raw_{name}", frame, temp=True, overwrite=True)
             columns = list(table.columns)
             table = table.select(**{column_name(i): table[c] for i, c in enumerate(columns)})
-            found[name] = RawTable(name, "data frame", columns, _numbered(table))
+            found[name] = RawTable(name, "data frame", columns, table)
         return found
 
 
@@ -339,7 +346,7 @@ class _RecordedLines:
 def _read_csv(con, path: Path, names: list[str], delimiter: str, **options) -> ibis.Table:
     """DuckDB's strict reader, every column as text, nothing guessed: a record it cannot read raises."""
     return con.read_csv(str(path), header=True, delim=delimiter, quote='"', escape='"', strict_mode=True,
-                        auto_detect=False, max_line_size=MAX_LINE_BYTES, columns=dict.fromkeys(names, "VARCHAR"),
+                        auto_detect=False, columns=dict.fromkeys(names, "VARCHAR"), nullstr=MISSING_STRINGS,
                         **options)
 
 
@@ -367,8 +374,12 @@ def _named_only(table: ibis.Table, columns: list[str], *keep: str) -> ibis.Table
     return table.select(*keep, *[column_name(i) for i, c in enumerate(columns) if c])
 
 
-def _numbered(table: ibis.Table) -> ibis.Table:
-    # DuckDB keeps the file's order (preserve_insertion_order) and streams this window.
+def numbered(table: ibis.Table) -> ibis.Table:
+    """``table`` with its rows numbered from 1, unless the reader numbered them already. DuckDB keeps
+    the file's order (preserve_insertion_order) and streams this window, on one thread: the loader
+    numbers a clean file's rows by their place in the table it loads them into instead."""
+    if ROW in table.columns:
+        return table
     return table.mutate(**{ROW: ibis.row_number().cast("int64") + 1})
 
 
