@@ -189,17 +189,20 @@ def clean_value(raw: ibis.Value, col: Column, tokens_read_as_missing: bool = Fal
     """Step 1: text trimmed, with the export tokens for "no value" made missing. Columns that arrive
     typed (Parquet, data frames) are taken as they are: no string parsing.
 
-    ``tokens_read_as_missing``: the CSV reader already read ``MISSING_STRINGS`` as missing, so only
-    values with spaces at their edges need the (costly) trimming and token test.
+    Trimming and lower-casing every value costs more than reading it, so only values with spaces at
+    their edges get them; the others are compared with the usual spellings of the tokens as they
+    are. ``tokens_read_as_missing``: the CSV reader did that comparison already.
     """
     if not raw.type().is_string():
         return raw
     if tokens_read_as_missing and col.type in ("number", "integer", "date"):
         return raw  # casts skip surrounding spaces themselves
-    text = _clean_text(raw)
-    if tokens_read_as_missing:
-        edges = raw.startswith(" ") | raw.endswith(" ") | raw.startswith("\t") | raw.endswith("\t")
-        text = ibis.ifelse(edges, text, raw)
+    edges = raw.startswith(" ") | raw.endswith(" ") | raw.startswith("\t") | raw.endswith("\t")
+    as_is = raw
+    if not tokens_read_as_missing:
+        token = ibis.literal(MISSING_STRINGS, type="array<string>").contains(raw)
+        as_is = ibis.ifelse(token, ibis.null("string"), raw)
+    text = ibis.ifelse(edges, _clean_text(raw), as_is)
     return text.lower() if col.type == "category" else text
 
 
