@@ -13,7 +13,7 @@ __all__ = ["CostPerUse", "InterventionResult", "analyse", "section", "to_dict"]
 
 def section(company, context=None):
     """The report's interventions section (its module loads plotly, so it is imported on first use)."""
-    from custfocus.section import Context
     from custfocus.interventions.presentation import section as build
+    from custfocus.section import Context
 
     return build(company, context or Context())

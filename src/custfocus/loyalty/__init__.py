@@ -21,7 +21,11 @@ from custfocus.loyalty.matrix import (
     nps_category,
     retained_not_loyal,
 )
-from custfocus.loyalty.promoter_value import PromoterValue, promoter_value, subsequent_spend
+from custfocus.loyalty.promoter_value import (
+    PromoterValue,
+    promoter_value,
+    subsequent_spend,
+)
 
 __all__ = [
     "ATTITUDE_UNKNOWN",
@@ -45,7 +49,7 @@ __all__ = [
 
 def section(company, context=None):
     """The report's loyalty section (its module loads plotly, so it is imported on first use)."""
-    from custfocus.section import Context
     from custfocus.loyalty.presentation import section as build
+    from custfocus.section import Context
 
     return build(company, context or Context())

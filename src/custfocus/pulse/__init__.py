@@ -52,7 +52,7 @@ __all__ = [
 
 def section(company, context=None):
     """The report's pulse section (its module loads plotly, so it is imported on first use)."""
-    from custfocus.section import Context
     from custfocus.pulse.presentation import section as build
+    from custfocus.section import Context
 
     return build(company, context or Context())

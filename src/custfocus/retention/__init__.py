@@ -28,7 +28,7 @@ __all__ = [
 
 def section(company, context=None):
     """The report's retention section (its module loads plotly, so it is imported on first use)."""
-    from custfocus.section import Context
     from custfocus.retention.presentation import section as build
+    from custfocus.section import Context
 
     return build(company, context or Context())

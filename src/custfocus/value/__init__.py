@@ -26,7 +26,11 @@ from custfocus.value.models import (
     merge_equal_rows,
 )
 from custfocus.value.profitability import Profitability, profitability
-from custfocus.value.summary import customer_summary, holdout_purchases, sufficient_statistics
+from custfocus.value.summary import (
+    customer_summary,
+    holdout_purchases,
+    sufficient_statistics,
+)
 
 __all__ = [
     "section",
