@@ -155,5 +155,6 @@ def test_every_registered_section_follows_the_contract():
         package = importlib.import_module(f"custfocus.{name}")
         parameters = list(inspect.signature(package.section).parameters)
         assert parameters == ["company", "context"], f"custfocus.{name}.section takes {parameters}"
+        assert package.section.__doc__.endswith(f"custfocus.{name}.presentation.section."), name
         assert "section" in package.__all__, f"custfocus.{name} does not export section"
         assert (PACKAGE / name / "presentation.py").exists(), f"custfocus.{name} has no presentation.py"

@@ -26,6 +26,7 @@ from custfocus.loyalty.promoter_value import (
     promoter_value,
     subsequent_spend,
 )
+from custfocus.section import presented_by
 
 __all__ = [
     "ATTITUDE_UNKNOWN",
@@ -46,10 +47,4 @@ __all__ = [
     "subsequent_spend",
 ]
 
-
-def section(company, context=None):
-    """The report's loyalty section (its module loads plotly, so it is imported on first use)."""
-    from custfocus.loyalty.presentation import section as build
-    from custfocus.section import Context
-
-    return build(company, context or Context())
+section = presented_by(__name__)
