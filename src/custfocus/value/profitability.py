@@ -429,7 +429,8 @@ def _totals(profit: ibis.Table, transactions: ibis.Table, as_of: date, since: da
         gross_margin=profit.gross_margin.sum(), cost_to_serve=profit.cost_to_serve.sum(),
         profit=profit.profit.sum(),
     ).to_pandas().iloc[0]
-    totals = {k: (int(v) if k == "customers" else float(v or 0.0)) for k, v in sums.items()}
+    # SUM over no rows is NULL (NaN here): no transactions in the period means zero, not unknown.
+    totals = {k: 0 if pd.isna(v) else int(v) if k == "customers" else float(v) for k, v in sums.items()}
     totals["gross_margin_rate"] = _ratio(totals["gross_margin"], totals["revenue"])
     totals["cost_to_serve_share"] = _ratio(totals["cost_to_serve"], totals["gross_margin"])
     totals["profit_rate"] = _ratio(totals["profit"], totals["revenue"])
@@ -686,6 +687,8 @@ def _tiers_chart(result: Profitability) -> Chart:
 def _tiers_finding(result: Profitability) -> str:
     table, money = result.tiers.table.set_index("tier"), _money_formatter(result.currency)
     core = table.loc[CORE]
+    if not table["customers"].sum():
+        return "No customer bought in the period, so there are no profit tiers."
     text = (f"The profitable core ({core['customer_share']:.0%} of customers) makes "
             f"{money(core['profit'])}")
     if not result.cost_to_serve_known:
