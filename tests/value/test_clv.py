@@ -28,7 +28,7 @@ from custfocus.value.clv import (
     total_clv,
     write_predictions,
 )
-from custfocus.value.models import BGNBD, GammaGamma
+from custfocus.value.fitters import BGNBD, GammaGamma
 from custfocus.value.simulate import simulate_bgnbd, simulate_gamma_gamma
 
 AS_OF = demo.PLANTED.default_as_of
@@ -107,8 +107,8 @@ def test_summary_file_gives_the_same_values(duckdb_engine, small_demo, tmp_path)
     got[["customer_id", "frequency", "recency", "T", "monetary_value"]].to_csv(path, index=False)
     again = clv_from_summary(read_summary(path, duckdb_engine), model="mbgnbd",
                              time_unit="days", horizon_months=6, annual_discount_rate=0.2)
-    assert again.transaction_model.params_ == pytest.approx(value.transaction_model.params_,
-                                                            rel=1e-9)
+    assert again.transaction_model.params_.to_dict() == pytest.approx(
+        value.transaction_model.params_.to_dict(), rel=1e-9)
     redone = pulled(again)
     assert redone["revenue"].isna().all()
     for column in ("p_alive", "expected_purchases", "expected_spend", "clv"):
@@ -165,8 +165,8 @@ def test_total_clv_interval_matches_drawn_parameters(duckdb_engine, small_demo):
         models = []
         for fitted in (value.transaction_model, value.spend_model):
             drawn = type(fitted)()
-            drawn.params_ = dict(zip(fitted.params_, rng.multivariate_normal(
-                list(fitted.params_.values()), fitted.covariance_.to_numpy())))
+            drawn.params_ = pd.Series(rng.multivariate_normal(
+                fitted.params_.to_numpy(), fitted.covariance_.to_numpy()), index=fitted.params_.index)
             models.append(drawn)
         draws.append(direct_clv(*models, got, 12, 0.10, 7.0).sum())
     delta_sd = (total.high - total.low) / (2 * 1.959964)

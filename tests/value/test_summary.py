@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from custfocus.value.models import BGNBD
+from custfocus.value.fitters import BGNBD
 from custfocus.value.summary import (
     TIME_UNITS,
     customer_summary,

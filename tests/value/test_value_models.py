@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from custfocus.value.models import (
+from custfocus.value.fitters import (
     BGNBD,
     MBGNBD,
     GammaGamma,
@@ -36,22 +36,22 @@ def cdnow() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def bg(cdnow):
-    return BGNBD().fit_summary(cdnow)
+    return BGNBD().fit_frame(cdnow)
 
 
 @pytest.fixture(scope="module")
 def pnbd(cdnow):
-    return ParetoNBD().fit_summary(cdnow)
+    return ParetoNBD().fit_frame(cdnow)
 
 
 @pytest.fixture(scope="module")
 def mbg(cdnow):
-    return MBGNBD().fit_summary(cdnow)
+    return MBGNBD().fit_frame(cdnow)
 
 
 @pytest.fixture(scope="module")
 def gg(cdnow):
-    return GammaGamma().fit_summary(cdnow)
+    return GammaGamma().fit_frame(cdnow)
 
 
 def _rft(frame):
@@ -235,7 +235,7 @@ def test_fitting_merged_rows_equals_fitting_raw_rows(cls, cdnow):
     merged = cls(merge=False).fit(fx, ft, fT, weights=w)
     assert merged.n_customers_ == raw.n_customers_ == x.size
     assert merged.log_likelihood_ == pytest.approx(raw.log_likelihood_, rel=1e-12)
-    for k in raw.params_:
+    for k in raw.params_.index:
         assert merged.params_[k] == pytest.approx(raw.params_[k], rel=1e-7)
         assert merged.standard_errors_[k] == pytest.approx(raw.standard_errors_[k], rel=1e-5)
 
@@ -246,7 +246,7 @@ def test_gamma_gamma_weights_equal_repeated_rows(cdnow):
                                           np.r_[rep["monetary"], rep["monetary"]])
     weighted = GammaGamma(merge=False).fit(rep["frequency"], rep["monetary"],
                                            weights=np.full(len(rep), 2.0))
-    for k in doubled.params_:
+    for k in doubled.params_.index:
         assert weighted.params_[k] == pytest.approx(doubled.params_[k], rel=1e-7)
     assert weighted.log_likelihood_ == pytest.approx(doubled.log_likelihood_, rel=1e-12)
 
@@ -261,7 +261,7 @@ def test_population_of_millions_through_weights(cls, cdnow):
     assert big.n_customers_ == 2_357_000
     assert np.isfinite(big.log_likelihood_)
     assert big.log_likelihood_ == pytest.approx(1000 * base.log_likelihood_, rel=1e-9)
-    for k in base.params_:
+    for k in base.params_.index:
         assert big.params_[k] == pytest.approx(base.params_[k], rel=1e-6)
         assert big.standard_errors_[k] == pytest.approx(base.standard_errors_[k] / 1000**0.5,
                                                         rel=1e-4)
@@ -301,9 +301,9 @@ def test_fit_with_frequencies_in_the_thousands():
     d = simulate_pareto_nbd(3000, r=5.0, alpha=0.5, s=0.6, beta=11.0, T=40.0, seed=3)
     assert d["frequency"].max() > 1000
     for cls in (ParetoNBD, BGNBD, MBGNBD):
-        m = cls().fit_summary(d)
+        m = cls().fit_frame(d)
         assert np.isfinite(m.log_likelihood_)
-        assert all(np.isfinite(v) and v > 0 for v in m.params_.values())
+        assert all(np.isfinite(v) and v > 0 for v in m.params_.to_numpy())
 
 
 def test_input_validation():
@@ -349,7 +349,7 @@ def test_summary_frame(bg):
 
 
 def test_expected_spend(gg):
-    p, q, gam = gg.params_.values()
+    p, q, gam = gg.params_[["p", "q", "gamma"]]
     assert gg.expected_spend(0, 0) == pytest.approx(p * gam / (q - 1))
     assert gg.population_mean_spend() == pytest.approx(p * gam / (q - 1))
     # shrinks the customer's own mean towards the population mean, more so with few purchases
@@ -400,13 +400,13 @@ def _ages(k, rng):
 def test_recovers_bgnbd_parameters():
     truth = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
     d = simulate_bgnbd(200_000, **truth, T=_ages, seed=11)
-    _assert_recovered(BGNBD().fit_summary(d), truth)
+    _assert_recovered(BGNBD().fit_frame(d), truth)
 
 
 def test_recovers_mbgnbd_parameters():
     truth = {"r": 0.525, "alpha": 6.183, "a": 0.891, "b": 1.614}
     d = simulate_mbgnbd(200_000, **truth, T=_ages, seed=12)
-    _assert_recovered(MBGNBD().fit_summary(d), truth)
+    _assert_recovered(MBGNBD().fit_frame(d), truth)
 
 
 def test_recovers_gamma_gamma_parameters():
@@ -420,7 +420,7 @@ def test_recovers_pareto_nbd_parameters_small():
     truth = {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}
     d = simulate_pareto_nbd(20_000, **truth, T=lambda k, rng: rng.uniform(20, 78, k).round(1),
                             seed=15)
-    m = ParetoNBD().fit_summary(d)
+    m = ParetoNBD().fit_frame(d)
     for k, v in truth.items():
         assert abs(m.params_[k] - v) < 4 * m.standard_errors_[k]
 
@@ -429,7 +429,7 @@ def test_recovers_pareto_nbd_parameters_small():
 def test_recovers_pareto_nbd_parameters_200k():
     truth = {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}
     d = simulate_pareto_nbd(200_000, **truth, T=lambda k, rng: rng.uniform(20, 78, k), seed=16)
-    _assert_recovered(ParetoNBD().fit_summary(d), truth)
+    _assert_recovered(ParetoNBD().fit_frame(d), truth)
 
 
 @pytest.mark.parametrize("model", ["pnbd", "mbg"])

@@ -17,9 +17,11 @@ from custfocus.value.clv import (
     shared_value,
     write_predictions,
 )
-from custfocus.value.models import (
+from custfocus.value.fitters import (
+    BGBB,
     BGNBD,
     MBGNBD,
+    ConvergenceWarning,
     GammaGamma,
     ParetoNBD,
     customer_lifetime_value,
@@ -30,8 +32,10 @@ from custfocus.value.summary import customer_summary, holdout_purchases, suffici
 
 __all__ = [
     "section",
+    "BGBB",
     "BGNBD",
     "MBGNBD",
+    "ConvergenceWarning",
     "CustomerValue",
     "GammaGamma",
     "HoldoutCheck",

@@ -50,13 +50,15 @@ from custfocus.data.company import Company
 from custfocus.errors import InputError
 from custfocus.section import Context
 from custfocus.stats import Z95, Estimate, to_jsonable
-from custfocus.value.models import (
+from custfocus.value.fitters import (
     BGNBD,
     MBGNBD,
+    ConvergenceWarning,
     GammaGamma,
     ParetoNBD,
     customer_lifetime_value,
 )
+from custfocus.value.fitters.mle import TransactionModel
 from custfocus.value.summary import (
     COUNT_BY,
     TIME_UNITS,
@@ -82,7 +84,6 @@ _SUMMARY_ALIASES = {  # column names of other tools' summary files -> ours
 }
 
 Progress = Callable[[str], None]
-TransactionModel = BGNBD | ParetoNBD | MBGNBD
 
 
 @dataclass(frozen=True)
@@ -301,7 +302,7 @@ def fit_transaction_model(model: str, stats: pd.DataFrame) -> TransactionModel:
     if informative.empty:
         raise InputError("No customer has any history yet (all were first seen on the last "
                          "day): there is nothing to fit.")
-    return MODELS[model]().fit_summary(informative)
+    return MODELS[model]().fit_frame(informative)
 
 
 def _fit_spend(spend: pd.DataFrame) -> tuple[GammaGamma | None, float | None, str | None]:
@@ -320,8 +321,9 @@ def _fit_spend(spend: pd.DataFrame) -> tuple[GammaGamma | None, float | None, st
         return None, pooled, (f"Only {repeat_buyers} customers bought twice, too few for the "
                               f"Gamma-Gamma spend model: {fallback}.")
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        model = GammaGamma().fit_summary(spend)
+        # A spend fit that fails falls back to the pooled mean, with the caveat below.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = GammaGamma().fit_frame(spend)
     if not model.converged_ or model.params_["q"] <= 1:
         return None, pooled, ("The Gamma-Gamma spend model does not fit these spends (its mean "
                               f"spend is not finite): {fallback}.")
@@ -457,7 +459,7 @@ def total_clv(value: CustomerValue) -> Estimate:
 def _with_params(model: TransactionModel, params: np.ndarray) -> TransactionModel:
     """A copy of a fitted transaction model with other parameter values (the first ones given)."""
     other = type(model)()
-    other.params_ = dict(zip(model.params_, map(float, params)))
+    other.params_ = dict(zip(model.params_.index, map(float, params)))
     return other
 
 
