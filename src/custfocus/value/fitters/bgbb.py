@@ -45,10 +45,11 @@ class BGBB(MaximumLikelihoodModel):
     _param_names = ("alpha", "beta", "gamma", "delta")
     _analytic_hessian = False
 
-    def fit(self, frequency, recency, n_periods, weights=None):
-        """Fit on one row per customer, or per group of equal customers with ``weights``."""
+    def fit(self, frequency, recency, n_periods, weights=None, initial_params=None):
+        """Fit on one row per customer, or per group of equal customers with ``weights``;
+        ``initial_params`` overrides the setting of the same name for this fit."""
         x, t_x, n, w = _check_opportunities(frequency, recency, n_periods, weights)
-        return self._fit_arrays([x, t_x, n], w)
+        return self._fit_arrays([x, t_x, n], w, initial_params)
 
     def fit_frame(self, frame):
         """Fit on a DataFrame with columns ``frequency``, ``recency``, ``n_periods`` (or

@@ -32,9 +32,10 @@ class GammaGamma(MaximumLikelihoodModel):
     _param_names = ("p", "q", "gamma")
     _analytic_hessian = True
 
-    def fit(self, frequency, monetary, weights=None):
+    def fit(self, frequency, monetary, weights=None, initial_params=None):
         """Fit on customers' repeat-purchase counts and average spends; rows with frequency 0
-        are ignored (they carry no spend information)."""
+        are ignored (they carry no spend information). ``initial_params`` overrides the setting
+        of the same name for this fit."""
         x = _as_float("frequency", frequency)
         mv = _as_float("monetary", monetary)
         if x.size != mv.size:
@@ -48,7 +49,7 @@ class GammaGamma(MaximumLikelihoodModel):
             raise ValueError("no customer with repeat purchases")
         if np.any(mv <= 0):
             raise ValueError("monetary must be > 0 for customers with repeat purchases")
-        return self._fit_arrays([x, mv], w)
+        return self._fit_arrays([x, mv], w, initial_params)
 
     def fit_frame(self, frame: pd.DataFrame):
         """Fit on a DataFrame with columns ``frequency``, ``monetary`` (or ``monetary_value``)

@@ -359,7 +359,9 @@ class MaximumLikelihoodModel(BaseEstimator):
             H[:, j] = (self._loglik(up, data, 1)[1] - self._loglik(down, data, 1)[1]) / (2 * h)
         return 0.5 * (H + H.T)
 
-    def _fit_arrays(self, arrays: list[np.ndarray], w: np.ndarray):
+    def _fit_arrays(self, arrays: list[np.ndarray], w: np.ndarray, initial_params=None):
+        """Fit on the checked data columns with weights ``w``; ``initial_params`` (else the
+        setting of the same name) replaces the default start."""
         n_customers = float(w.sum())
         merge = self.merge
         if merge == "auto":
@@ -369,15 +371,15 @@ class MaximumLikelihoodModel(BaseEstimator):
             w = np.bincount(codes, weights=w, minlength=rep.size)
             arrays = [a[rep] for a in arrays]
         data = self._prepare(*arrays, weights=w)
-        if self.initial_params is not None:
-            ip = self.initial_params
+        ip = self.initial_params if initial_params is None else initial_params
+        if ip is not None:
             vals = [ip[k] for k in self._param_names] if hasattr(ip, "keys") else list(ip)
             start = np.asarray(vals, dtype=float)
             if start.shape != (len(self._param_names),) or np.any(start <= 0):
                 raise ValueError(f"initial_params must give {len(self._param_names)} positive "
                                  f"values for {', '.join(self._param_names)}")
         polish = None
-        if self.initial_params is None:
+        if ip is None:
             start = self._default_start(data)
             n_rows = arrays[0].size
             if self.subsample and n_rows > 2 * self.subsample:
@@ -489,10 +491,11 @@ def _weights_column(frame: pd.DataFrame):
 class TransactionModel(MaximumLikelihoodModel):
     """Models of the purchase process fitted on (frequency, recency, T)."""
 
-    def fit(self, frequency, recency, T, weights=None):
-        """Fit on one row per customer (or per group of equal customers, with ``weights``)."""
+    def fit(self, frequency, recency, T, weights=None, initial_params=None):
+        """Fit on one row per customer (or per group of equal customers, with ``weights``);
+        ``initial_params`` overrides the setting of the same name for this fit."""
         x, t_x, T, w = _check_rft(frequency, recency, T, weights)
-        return self._fit_arrays([x, t_x, T], w)
+        return self._fit_arrays([x, t_x, T], w, initial_params)
 
     def fit_frame(self, frame: pd.DataFrame):
         """Fit on a DataFrame of customer histories: columns ``frequency``, ``recency``, ``T``

@@ -111,25 +111,42 @@ class ParetoNBD(TransactionModel):
         return _pnbd_alive_expectation(r, alpha, s, beta, np.asarray(t, dtype=float))
 
     def probability_of_n_purchases(self, t, n) -> np.ndarray:
-        """P(X(t) = n) for a customer drawn at random at the first purchase.
+        """P(X(t) = n) for a customer drawn at random at the first purchase (see
+        :func:`_count_pmf`)."""
+        return _count_pmf(t, n, *self._theta())
 
-        Either the customer is alive through (0, t], or dies at tau < t; lambda and mu are
-        independent, so each case is the NBD count (lambda ~ Gamma(r, alpha)) times the chance of
-        that lifetime (mu ~ Gamma(s, beta)): P = NBD(n; t) (beta/(beta+t))^s
-        + int_0^t s beta^s / (beta+tau)^(s+1) NBD(n; tau) dtau. The smooth one-dimensional
-        integral is done by adaptive quadrature for all (t, n) at once.
-        """
-        t, n = np.broadcast_arrays(np.asarray(t, dtype=float), np.asarray(n, dtype=float))
+    def conditional_probability_of_n_purchases(self, t, n, frequency, recency, T) -> np.ndarray:
+        """P(n purchases in (T, T + t] | history). A customer alive at T has the posterior
+        purchase rate Gamma(r + x, alpha + T) and, the lifetime being memoryless, the posterior
+        dropout rate Gamma(s, beta + T): from T on, a new Pareto/NBD customer with those
+        parameters. A customer who has dropped out makes no purchase."""
+        x, t_x, T = self._predict_inputs(frequency, recency, T)
         r, alpha, s, beta = self._theta()
-        alive = _nbd_pmf(n, t, r, alpha) * np.exp(s * (math.log(beta) - np.log(beta + t)))
+        alive = self.probability_alive(x, t_x, T)
+        n = np.asarray(n, dtype=float)
+        return alive * _count_pmf(t, n, r + x, alpha + T, s, beta + T) + (1.0 - alive) * (n == 0)
 
-        def died_at(u):  # tau = u t, so every element integrates over [0, 1]
-            tau = u * t
-            density = s * np.exp(s * math.log(beta) - (s + 1.0) * np.log(beta + tau))
-            return t * density * _nbd_pmf(n, tau, r, alpha)
 
-        died, _ = integrate.quad_vec(died_at, 0.0, 1.0, epsabs=1e-14, epsrel=1e-10)
-        return alive + died
+def _count_pmf(t, n, r, alpha, s, beta) -> np.ndarray:
+    """P(X(t) = n) for a Pareto/NBD customer at the first purchase (all arguments broadcast).
+
+    Either the customer is alive through (0, t], or dies at tau < t; lambda and mu are
+    independent, so each case is the NBD count (lambda ~ Gamma(r, alpha)) times the chance of
+    that lifetime (mu ~ Gamma(s, beta)): P = NBD(n; t) (beta/(beta+t))^s
+    + int_0^t s beta^s / (beta+tau)^(s+1) NBD(n; tau) dtau. The smooth one-dimensional
+    integral is done by adaptive quadrature for all elements at once.
+    """
+    t, n, r, alpha, s, beta = np.broadcast_arrays(*(np.asarray(v, dtype=float)
+                                                    for v in (t, n, r, alpha, s, beta)))
+    alive = _nbd_pmf(n, t, r, alpha) * np.exp(s * (np.log(beta) - np.log(beta + t)))
+
+    def died_at(u):  # tau = u t, so every element integrates over [0, 1]
+        tau = u * t
+        density = s * np.exp(s * np.log(beta) - (s + 1.0) * np.log(beta + tau))
+        return t * density * _nbd_pmf(n, tau, r, alpha)
+
+    died, _ = integrate.quad_vec(died_at, 0.0, 1.0, epsabs=1e-14, epsrel=1e-10)
+    return alive + died
 
 
 def _nbd_pmf(n, t, r, alpha):
@@ -137,7 +154,7 @@ def _nbd_pmf(n, t, r, alpha):
     with np.errstate(divide="ignore", invalid="ignore"):
         log_share = np.where(n > 0, n * (np.log(t) - np.log(alpha + t)), 0.0)
         return np.exp(gammaln(r + n) - gammaln(r) - gammaln(n + 1.0)
-                      + r * (math.log(alpha) - np.log(alpha + t)) + log_share)
+                      + r * (np.log(alpha) - np.log(alpha + t)) + log_share)
 
 
 def _pnbd_alive_expectation(shape_r, rate_a, s, rate_b, t):
