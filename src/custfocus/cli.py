@@ -7,7 +7,6 @@ import json
 import os
 import sys
 import time
-import warnings
 from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import date
@@ -61,10 +60,7 @@ def handles_errors(command: Callable) -> Callable:
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
-            with warnings.catch_warnings():
-                # Numerical warnings reach users as the results' caveats, not as code lines.
-                warnings.simplefilter("ignore", RuntimeWarning)
-                return command(*args, **kwargs)
+            return command(*args, **kwargs)
         except (typer.Exit, typer.Abort, typer.TyperException):
             raise
         except ValidationFailed as failure:

@@ -4,7 +4,7 @@ planted and simulated parameters, summary files, writing, reports and charts."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
@@ -14,7 +14,7 @@ import pytest
 
 from custfocus import demo
 from custfocus.data.company import Company
-from custfocus.errors import InputError
+from custfocus.errors import InputError, ModelNotEstimated
 from custfocus.value import charts
 from custfocus.value.clv import (
     DAYS_PER_MONTH,
@@ -265,3 +265,15 @@ def test_duckdb_and_spark_give_the_same_values(duckdb_engine, spark_engine, smal
     for key in ("clv", "mean_clv"):
         assert totals[0].pop(key) == pytest.approx(totals[1].pop(key), rel=1e-9)
     assert totals[0] == pytest.approx(totals[1], rel=1e-9)
+
+
+def test_a_model_that_does_not_converge_is_refused_with_the_reason(duckdb_engine):
+    """Forty customers buying exactly every 120 days: the BG/NBD runs off to r -> infinity. No
+    value may come from that fit; the error says which model, on how many customers, and why."""
+    days = pd.date_range("2024-01-01", "2024-06-28", freq="3D")
+    frame = pd.DataFrame({"customer_id": [f"C{i % 40}" for i in range(len(days))],
+                          "date": days.date, "amount": 20.0})
+    with pytest.raises(ModelNotEstimated, match=r"BG/NBD model could not be estimated from these "
+                                                r"40 customers.*did not converge.*r ran off") as failure:
+        customer_value(duckdb_engine.from_frame("transactions", frame), as_of=date(2024, 6, 30))
+    assert failure.value.model is not None and not failure.value.model.converged_

@@ -9,10 +9,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning as SklearnConvergenceWarning
 
 from custfocus.value.fitters import (
+    BGBB,
     BGNBD,
     MBGNBD,
+    ConvergenceWarning,
     GammaGamma,
     ParetoNBD,
     customer_lifetime_value,
@@ -460,3 +464,39 @@ def test_pareto_nbd_probability_of_n_purchases_against_its_mean_and_a_simulation
     for k in range(6):
         observed = np.mean(counts == k)
         assert observed == pytest.approx(pmf[k], abs=4 * math.sqrt(pmf[k] * (1 - pmf[k]) / size))
+
+
+# ---------------------------------------------------------------------------------------------
+# scikit-learn conventions and convergence
+# ---------------------------------------------------------------------------------------------
+
+# Forty customers who each buy exactly every 120 days (the report test's shop): the purchase rate
+# does not vary across customers, which the BG/NBD reaches only as r and alpha run to infinity.
+REGULAR = pd.DataFrame({"frequency": [0] * 20 + [1] * 20,
+                        "recency": [0.0] * 20 + [120 / 7] * 20,
+                        "T": np.r_[np.arange(64, 124, 3), np.arange(124, 184, 3)] / 7})
+
+
+@pytest.mark.parametrize("cls", [BGNBD, MBGNBD, ParetoNBD, GammaGamma, BGBB])
+def test_models_are_scikit_learn_estimators(cls):
+    model = cls(penalizer=0.5, tol=1e-8)
+    assert model.get_params()["penalizer"] == 0.5
+    twin = clone(model)
+    assert twin is not model and twin.get_params() == model.get_params()
+
+
+def test_fit_returns_self_with_series_of_parameters(bg, cdnow):
+    assert isinstance(bg.params_, pd.Series) and list(bg.params_.index) == ["r", "alpha", "a", "b"]
+    assert isinstance(bg.standard_errors_, pd.Series)
+    model = BGNBD()
+    assert model.fit(*_rft(cdnow)) is model
+    assert model.converged_ and model.convergence_problem_ is None
+
+
+def test_a_fit_that_does_not_converge_warns_and_says_why():
+    with pytest.warns(ConvergenceWarning, match="BGNBD did not converge") as caught:
+        model = BGNBD().fit_frame(REGULAR)
+    assert issubclass(caught[0].category, SklearnConvergenceWarning)
+    assert not model.converged_
+    assert "r ran off to" in model.convergence_problem_
+    assert "NOT CONVERGED" in repr(model)

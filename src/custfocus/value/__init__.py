@@ -1,15 +1,14 @@
-"""Customer value: buy-till-you-die models by exact maximum likelihood, CLV, and profitability.
+"""Customer value: buy-till-you-die models by exact maximum likelihood (:mod:`.fitters`), CLV
+(:mod:`.clv`) and the calibration / holdout check (:mod:`.holdout`).
 
 >>> from custfocus import value
 >>> worth = value.customer_value(company)          # fitted models and a per-customer Ibis table
 >>> value.calibration_holdout(company)              # predicted vs actual holdout purchases
->>> value.profitability(company, clv=worth.table)  # profit after cost to serve, whale curve, tiers
+>>> value.BGNBD().fit(frequency, recency, T).summary()
 """
 
 from custfocus.value.clv import (
     CustomerValue,
-    HoldoutCheck,
-    calibration_holdout,
     clv_from_summary,
     clv_report,
     customer_value,
@@ -27,7 +26,7 @@ from custfocus.value.fitters import (
     customer_lifetime_value,
     merge_equal_rows,
 )
-from custfocus.value.profitability import Profitability, profitability
+from custfocus.value.holdout import HoldoutCheck, calibration_holdout
 from custfocus.value.summary import customer_summary, holdout_purchases, sufficient_statistics
 
 __all__ = [
@@ -40,7 +39,6 @@ __all__ = [
     "GammaGamma",
     "HoldoutCheck",
     "ParetoNBD",
-    "Profitability",
     "calibration_holdout",
     "clv_from_summary",
     "clv_report",
@@ -49,7 +47,6 @@ __all__ = [
     "customer_value",
     "holdout_purchases",
     "merge_equal_rows",
-    "profitability",
     "read_summary",
     "shared_value",
     "sufficient_statistics",
