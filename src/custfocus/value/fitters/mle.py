@@ -11,7 +11,8 @@ words); ``summary()`` is a DataFrame. A fit that did not converge warns with
 :class:`ConvergenceWarning` (a subclass of scikit-learn's), and its parameters must not be used.
 Data: ``frequency`` = repeat purchases, ``recency`` = time from the first to the last purchase
 (0 without repeat purchases), ``T`` = time from the first purchase to the end of the calibration
-period, all in one time unit (the parameters ``alpha`` and ``beta`` are in that unit).
+period, all in one time unit (the parameters ``alpha`` and ``beta`` are in that unit). Customers
+with ``T = 0`` (first seen at the very end) carry no information and are left out of fits.
 
 Fitting. The weighted log-likelihood is maximised over log-parameters. Models with analytic
 gradients *and* analytic Hessians (BG/NBD, MBG/NBD, Gamma-Gamma, BG/BB) use a damped Newton
@@ -86,27 +87,26 @@ def _check_rft(frequency, recency, T, weights=None):
         raise ValueError("no customers")
     if np.any(x < 0):
         raise ValueError("frequency must be >= 0")
-    if np.any(T <= 0):
-        raise ValueError("T must be > 0")
+    if np.any(T < 0):
+        raise ValueError("T must be >= 0")
     if np.any(t_x < 0):
         raise ValueError("recency must be >= 0")
     if np.any(t_x > T):
         raise ValueError("recency must be <= T")
     # Without repeat purchases the recency carries no information (and is 0 by convention).
     t_x = np.where(x > 0, t_x, 0.0)
-    if weights is None:
-        w = np.ones(x.size)
-    else:
-        w = _as_float("weights", weights)
-        if w.size != x.size:
-            raise ValueError("weights must have the same length as frequency")
-        if np.any(w < 0):
-            raise ValueError("weights must be >= 0")
-        keep = w > 0
-        if not keep.all():
-            x, t_x, T, w = x[keep], t_x[keep], T[keep], w[keep]
-        if x.size == 0:
-            raise ValueError("all weights are zero")
+    w = np.ones(x.size) if weights is None else _as_float("weights", weights)
+    if w.size != x.size:
+        raise ValueError("weights must have the same length as frequency")
+    if np.any(w < 0):
+        raise ValueError("weights must be >= 0")
+    # A customer first seen at the very end (T = 0) was observed for no time: the likelihood is 1
+    # whatever the parameters, so such rows are left out, as rows of weight 0 are.
+    keep = (w > 0) & (T > 0)
+    if not keep.all():
+        x, t_x, T, w = x[keep], t_x[keep], T[keep], w[keep]
+    if x.size == 0:
+        raise ValueError("T must be > 0 for at least one customer of positive weight")
     return x, t_x, T, w
 
 
