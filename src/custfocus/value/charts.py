@@ -13,13 +13,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from custfocus.stats import MIN_SAMPLE, to_jsonable
-from custfocus.value.clv import (
-    MODEL_NAMES,
-    CustomerValue,
-    HoldoutCheck,
-    clv_deciles,
-    model_report,
-)
+from custfocus.value.clv import MODEL_NAMES, CustomerValue, clv_deciles, model_report
+from custfocus.value.holdout import HoldoutCheck
 from custfocus.value.summary import unit_days
 
 ACTUAL_COLOUR, PREDICTED_COLOUR = "rgb(31, 119, 180)", "rgb(255, 127, 14)"
