@@ -114,15 +114,6 @@ class LoadReport:
                 "run 'custfocus validate' to list them, or use --on-error quarantine to set the "
                 "bad rows aside and go on.")
 
-    def problem_lines(self, limit: int = 10) -> list[str]:
-        """The first ``limit`` problems as sentences, then how many more there are: what a command that
-        stops on bad rows shows, so that the user sees what is wrong where they are."""
-        problems = self.problems
-        lines = [p.sentence() for p in problems[:limit]]
-        if self.problem_total > len(lines):
-            lines.append(f"… and {self.problem_total - len(lines):,} more; 'custfocus validate' lists them all.")
-        return lines
-
     def to_dict(self) -> dict:
         return {
             "as_of": self.as_of.isoformat(), "on_error": self.on_error, "notes": self.notes,
