@@ -40,7 +40,7 @@ from custfocus.data.validation import (
     resolve_columns,
     typed_value,
 )
-from custfocus.engine import Engine, connect, sql_literal
+from custfocus.engine import Engine, connect, sql_identifier, sql_literal
 from custfocus.engine.scratch import scratch
 from custfocus.errors import InputError, ValidationFailed
 
@@ -208,7 +208,7 @@ class _Loader:
             *keep, *[f"_cf_v_{n}" for n in columns],
             **{f"_cf_flag{i}": c.flag.fill_null(False) for i, c in enumerate(checks)}), temp=True, overwrite=True)
         if not has_row:
-            checked = self.con.sql(f'SELECT CAST(rowid + 1 AS BIGINT) AS {ROW}, * FROM "{loaded}"')
+            checked = self.con.sql(f"SELECT CAST(rowid + 1 AS BIGINT) AS {ROW}, * FROM {sql_identifier(loaded)}")
         checks = [Check(c.column, c.kind, checked[f"_cf_flag{i}"], c.message) for i, c in enumerate(checks)]
         read = int(checked.count().execute())
         result.read = read + len(raw.unreadable)
