@@ -17,6 +17,7 @@ from custfocus.profitability.analysis import (
     profitability_by,
     whale_curve,
 )
+from custfocus.section import presented_by
 
 __all__ = [
     "ProfitTiers",
@@ -31,10 +32,4 @@ __all__ = [
     "whale_curve",
 ]
 
-
-def section(company, context=None):
-    """The report's profitability section (its module loads plotly, so it is imported on first use)."""
-    from custfocus.profitability.presentation import section as build
-    from custfocus.section import Context
-
-    return build(company, context or Context())
+section = presented_by(__name__)

@@ -22,13 +22,12 @@ from custfocus.profitability.analysis import (
     ABOVE,
     BELOW,
     CORE,
-    SMALL_GROUP,
     TOP_SHARE,
     Profitability,
     profitability,
 )
 from custfocus.section import Chart, Context, Headline, Section
-from custfocus.stats import to_jsonable
+from custfocus.stats import MIN_SAMPLE, to_jsonable
 from custfocus.value import shared_value
 
 KEY = "profitability"
@@ -215,7 +214,7 @@ def _channels_chart(result: Profitability) -> Chart:
     figure.update_layout(yaxis_title="value per customer / acquisition cost", xaxis_title="acquisition channel")
     return Chart("acquisition_by_channel", "Value against acquisition cost by channel, with 95% intervals",
                  _channels_finding(result), figure,
-                 f"Grey bars: fewer than {SMALL_GROUP} customers." if small.any() else None)
+                 f"Grey bars: fewer than {MIN_SAMPLE} customers." if small.any() else None)
 
 
 def _channels_finding(result: Profitability) -> str:
@@ -261,4 +260,4 @@ def _money_formatter(currency: str):
 
 
 def _small_caveat(n: int) -> str | None:
-    return f"only {n} customer{'' if n == 1 else 's'}: too few to rely on" if 0 < n < SMALL_GROUP else None
+    return f"only {n} customer{'' if n == 1 else 's'}: too few to rely on" if 0 < n < MIN_SAMPLE else None

@@ -7,6 +7,7 @@
 >>> value.BGNBD().fit(frequency, recency, T).summary()
 """
 
+from custfocus.section import presented_by
 from custfocus.value.clv import (
     CustomerValue,
     clv_from_summary,
@@ -27,10 +28,13 @@ from custfocus.value.fitters import (
     merge_equal_rows,
 )
 from custfocus.value.holdout import HoldoutCheck, calibration_holdout
-from custfocus.value.summary import customer_summary, holdout_purchases, sufficient_statistics
+from custfocus.value.summary import (
+    customer_summary,
+    holdout_purchases,
+    sufficient_statistics,
+)
 
 __all__ = [
-    "section",
     "BGBB",
     "BGNBD",
     "MBGNBD",
@@ -48,15 +52,10 @@ __all__ = [
     "holdout_purchases",
     "merge_equal_rows",
     "read_summary",
+    "section",
     "shared_value",
     "sufficient_statistics",
     "write_predictions",
 ]
 
-
-def section(company, context=None):
-    """The report's value section (its module loads plotly, so it is imported on first use)."""
-    from custfocus.section import Context
-    from custfocus.value.presentation import section as build
-
-    return build(company, context or Context())
+section = presented_by(__name__)

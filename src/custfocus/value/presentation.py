@@ -25,8 +25,8 @@ import pandas as pd
 
 from custfocus.data.company import Company
 from custfocus.errors import CustfocusError
-from custfocus.stats import to_jsonable
 from custfocus.section import Chart, Context, Headline, Section, TableView
+from custfocus.stats import to_jsonable
 from custfocus.value.charts import (
     clv_distribution_chart,
     holdout_frequency_chart,
