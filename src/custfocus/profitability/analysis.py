@@ -45,7 +45,13 @@ import pandas as pd
 from scipy import stats as sps
 
 from custfocus.data.company import Company
-from custfocus.stats import MIN_SAMPLE, Z95, Estimate, t_intervals, wilson_interval
+from custfocus.stats import (
+    MIN_SAMPLE,
+    Z95,
+    Estimate,
+    t_intervals,
+    wilson_interval,
+)
 
 DAYS_PER_MONTH = 365.25 / 12
 CURVE_POINTS = 200  # whale curve points pulled from the engine, plus the peak and the top fifth
@@ -419,7 +425,8 @@ def _totals(profit: ibis.Table, transactions: ibis.Table, as_of: date, since: da
         gross_margin=profit.gross_margin.sum(), cost_to_serve=profit.cost_to_serve.sum(),
         profit=profit.profit.sum(),
     ).to_pandas().iloc[0]
-    totals = {k: (int(v) if k == "customers" else float(v or 0.0)) for k, v in sums.items()}
+    # SUM over no rows is NULL (NaN here): no transactions in the period means zero, not unknown.
+    totals = {k: 0 if pd.isna(v) else int(v) if k == "customers" else float(v) for k, v in sums.items()}
     totals["gross_margin_rate"] = _ratio(totals["gross_margin"], totals["revenue"])
     totals["cost_to_serve_share"] = _ratio(totals["cost_to_serve"], totals["gross_margin"])
     totals["profit_rate"] = _ratio(totals["profit"], totals["revenue"])

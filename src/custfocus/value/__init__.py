@@ -28,11 +28,7 @@ from custfocus.value.fitters import (
     merge_equal_rows,
 )
 from custfocus.value.holdout import HoldoutCheck, calibration_holdout
-from custfocus.value.summary import (
-    customer_summary,
-    holdout_purchases,
-    sufficient_statistics,
-)
+from custfocus.value.summary import customer_summary, holdout_purchases, sufficient_statistics
 
 __all__ = [
     "BGBB",
