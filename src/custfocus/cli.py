@@ -140,6 +140,7 @@ def demo(
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same company).")] = 7,
     file_format: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
     engine: EngineOpt = EngineName.duckdb,
+    service_db: Annotated[str | None, typer.Option("--service-db", help="Also store the demo's survey answers in this service database (dates moved to end today), e.g. sqlite:///custfocus.db.")] = None,
 ):
     """Generate a demo company with planted truths, write its tables and its report."""
     from custfocus import demo as demo_company
@@ -165,6 +166,13 @@ def demo(
               f"in {time.perf_counter() - started:.1f} s.")
     out.print(f"Report: {html.resolve()}")
     out.print(f"JSON:   {(out_dir / 'report.json').resolve()}")
+    if service_db:
+        from custfocus.service import fill_from_demo
+
+        with progress_status("Filling the service database") as progress:
+            filled = fill_from_demo(service_db, tables, progress=progress)
+        out.print(f"Service database {service_db}: {filled['responses']:,} answers (dates moved "
+                  f"{filled['shift_days']:,} days forward), {filled['cases']:,} open cases.", markup=False)
 
 
 @app.command()
@@ -460,3 +468,38 @@ def interventions(
         out.print(f"[bold]{result.intervention}[/bold]: {verdict_sentence(result)}")
         out.print(f"  {targeting_sentence(result)}")
     out.print("Effects with intervals, the split check and the targeting curves: --json, or the report.")
+
+
+@app.command()
+@handles_errors
+def serve(
+    db: Annotated[str, typer.Option("--db", envvar="CUSTFOCUS_DB", help="Database URL: sqlite:///custfocus.db or postgresql+psycopg://user@host/db.")] = "sqlite:///custfocus.db",
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    data: Annotated[Path | None, typer.Option("--data", help="Company folder: passives who are valuable and at risk get cases too.")] = None,
+    webhook_url: Annotated[str | None, typer.Option("--webhook-url", envvar="CUSTFOCUS_WEBHOOK_URL", help="POST every new case here (signed with CUSTFOCUS_WEBHOOK_SECRET).")] = None,
+):
+    """Collect survey answers over HTTP, open follow-up cases, serve the live dashboard at /."""
+    from custfocus.service import ServiceSettings
+    from custfocus.service import serve as run_service
+
+    settings = ServiceSettings(db=db, data=data, **({"webhook_url": webhook_url} if webhook_url else {}))
+    run_service(settings, host=host, port=port,
+                progress=lambda message: err.print(message, markup=False, highlight=False))
+
+
+keys = typer.Typer(help="API keys of the service.", no_args_is_help=True)
+app.add_typer(keys, name="keys")
+
+
+@keys.command("create")
+@handles_errors
+def keys_create(
+    scope: Annotated[list[str], typer.Option("--scope", help="submit, read or admin; repeat for several.")],
+    name: Annotated[str | None, typer.Option("--name", help="Who the key is for (shown in case histories).")] = None,
+    db: Annotated[str, typer.Option("--db", envvar="CUSTFOCUS_DB", help="Database URL of the service.")] = "sqlite:///custfocus.db",
+):
+    """Create an API key and print it alone on stdout (only its hash is stored: keep it now)."""
+    from custfocus.service import create_key
+
+    sys.stdout.write(create_key(db, scope, name) + "\n")
