@@ -153,7 +153,9 @@ def demo(
         raise CustfocusError(f"--format must be csv or parquet, not '{file_format}'.")
     started = time.perf_counter()
     with progress_status(f"Generating {customers:,} customers") as progress:
-        tables = demo_company.generate(customers=customers, seed=seed)
+        # For the service's dashboard the demo ends today, so that today, this week and this month have answers.
+        tables = demo_company.generate(customers=customers, seed=seed,
+                                       **({"as_of": date.today()} if service_db else {}))
         progress("Writing the tables")
         demo_company.write(tables, out_dir, fmt=file_format)
         company = load(out_dir, engine=engine.value, progress=progress)
@@ -171,8 +173,8 @@ def demo(
 
         with progress_status("Filling the service database") as progress:
             filled = fill_from_demo(service_db, tables, progress=progress)
-        out.print(f"Service database {service_db}: {filled['responses']:,} answers (dates moved "
-                  f"{filled['shift_days']:,} days forward), {filled['cases']:,} open cases.", markup=False)
+        out.print(f"Service database {service_db}: {filled['responses']:,} answers, {filled['cases']:,} "
+                  "open cases, and the company's other tables.", markup=False)
 
 
 @app.command()
