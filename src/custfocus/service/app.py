@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import insert, select, text
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
 from custfocus.service import schema
@@ -45,6 +45,25 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
 }
+
+
+class SecurityHeaders:
+    """Adds SECURITY_HEADERS to every answer (plain ASGI: Starlette's BaseHTTPMiddleware costs a task per request)."""
+
+    def __init__(self, app):
+        self.app = app
+        self.headers = [(name.lower().encode(), value.encode()) for name, value in SECURITY_HEADERS.items()]
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *self.headers]
+            await send(message)
+
+        return await self.app(scope, receive, send_with_headers)
 
 
 class Stored(BaseModel):
@@ -125,11 +144,7 @@ def create_app(settings: ServiceSettings | None = None, at_risk: dict | None = N
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     pages = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True))
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):
-        response = await call_next(request)
-        response.headers.update(SECURITY_HEADERS)
-        return response
+    app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, failure: RequestValidationError):
@@ -185,15 +200,14 @@ def create_app(settings: ServiceSettings | None = None, at_risk: dict | None = N
             moment = now()
             ids, case_ids = [], []
             for row in rows:
-                response_id = connection.execute(insert(schema.responses).values(row | {"received_at": moment})
-                                                 .returning(schema.responses.c.id)).scalar_one()
+                response_id = connection.execute(schema.INSERT_RESPONSE, row | {"received_at": moment}).scalar_one()
                 ids.append(response_id)
                 case_ids.append(service.rules.open_case(connection, response_id, row, moment))
             body = {"ids": ids, "case_ids": case_ids} if batch else {"id": ids[0], "case_id": case_ids[0]}
             if key is not None:
-                connection.execute(insert(schema.idempotency).values(
-                    api_key_id=client.key_id, key=key, request_hash=request_hash, status=201, body=body,
-                    created_at=moment))
+                connection.execute(schema.INSERT_IDEMPOTENCY, {
+                    "api_key_id": client.key_id, "key": key, "request_hash": request_hash, "status": 201,
+                    "body": body, "created_at": moment})
             return Outcome(201, body)
 
         try:
@@ -212,8 +226,7 @@ def create_app(settings: ServiceSettings | None = None, at_risk: dict | None = N
         return JSONResponse(body, status_code=outcome.status, headers=headers)
 
     def _first_result(connection, client: Client, key: str) -> Outcome | None:
-        row = connection.execute(select(schema.idempotency).where(
-            schema.idempotency.c.api_key_id == client.key_id, schema.idempotency.c.key == key)).first()
+        row = connection.execute(schema.FIRST_RESULT, {"client_key": client.key_id, "idempotency_key": key}).first()
         if row is None:
             return None
         return Outcome(row.status, dict(row.body) | {"request_hash": row.request_hash}, replayed=True)

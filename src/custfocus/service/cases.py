@@ -88,16 +88,17 @@ class CaseRules:
         values = {"response_id": response_id, "customer_id": row["customer_id"], "reason": reason,
                   "department": row.get("department"), "owner": self.owner(row.get("department")),
                   "state": "open", "due_at": due, "created_at": moment, "updated_at": moment}
-        case_id = connection.execute(insert(schema.cases).values(values).returning(schema.cases.c.id)).scalar_one()
-        connection.execute(insert(schema.case_events).values(
-            case_id=case_id, at=moment, actor="service", change={"state": [None, "open"], "reason": reason}))
+        case_id = connection.execute(schema.INSERT_CASE, values).scalar_one()
+        connection.execute(schema.INSERT_CASE_EVENT, {"case_id": case_id, "at": moment, "actor": "service",
+                                                      "change": {"state": [None, "open"], "reason": reason}})
         payload = {"event": "case.opened", "case": case_json(values | {"id": case_id}),
                    "response": {"id": response_id, **{k: _json(v) for k, v in row.items()}}}
         if reason == REASON_AT_RISK:
             risk = self.at_risk[row["customer_id"]]
             payload["customer_value"] = {"clv": risk.clv, "p_alive": risk.p_alive}
-        connection.execute(insert(schema.outbox).values(
-            event="case.opened", payload=payload, created_at=moment, attempts=0, next_attempt_at=moment))
+        connection.execute(schema.INSERT_OUTBOX, {"event": "case.opened", "payload": payload, "created_at": moment,
+                                                  "attempts": 0, "next_attempt_at": moment, "delivered_at": None,
+                                                  "last_error": None})
         return case_id
 
 
