@@ -34,6 +34,8 @@ def _postgres_database(url: str):
 
 def postgres_url() -> str:
     url = os.environ.get(POSTGRES_ENV)
+    if not url and os.environ.get("CUSTFOCUS_REQUIRE_POSTGRES"):
+        pytest.fail(f"{POSTGRES_ENV} is not set but CUSTFOCUS_REQUIRE_POSTGRES is (CI must test PostgreSQL)")
     if not url:
         pytest.skip(f"{POSTGRES_ENV} is not set; .ci/run sets it (start a server with .ci/start-postgres)")
     return url
