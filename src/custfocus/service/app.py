@@ -29,7 +29,7 @@ from custfocus.service.access import Client, FailureBrake, Keys
 from custfocus.service.answers import Answer, Batch, Problem, answer_row, request_problems
 from custfocus.service.cases import CaseRules, CaseRuleBroken, case_detail, case_json, change_case
 from custfocus.service.dashboard import dashboard
-from custfocus.service.db import Writer, migrate, now, open_engine
+from custfocus.service.db import Writer, as_utc, migrate, now, open_engine
 from custfocus.service.settings import ServiceSettings
 from custfocus.service.webhooks import Deliverer
 from custfocus.stats import to_jsonable
@@ -270,7 +270,8 @@ def create_app(settings: ServiceSettings | None = None, at_risk: dict | None = N
         if until:
             query = query.where(r.date <= until)
         with service_of(request).engine.connect() as connection:
-            rows = [to_jsonable(dict(row._mapping)) for row in connection.execute(query)]
+            rows = [to_jsonable(dict(row._mapping) | {"received_at": as_utc(row.received_at)})
+                    for row in connection.execute(query)]
         return {"responses": rows, "next_after_id": rows[-1]["id"] if len(rows) == limit else None}
 
     @app.get(f"{API}/cases", tags=["cases"])
