@@ -482,10 +482,10 @@ def serve(
     webhook_url: Annotated[str | None, typer.Option("--webhook-url", envvar="CUSTFOCUS_WEBHOOK_URL", help="POST every new case here (signed with CUSTFOCUS_WEBHOOK_SECRET).")] = None,
 ):
     """Collect survey answers over HTTP, open follow-up cases, serve the live dashboard at /."""
-    from custfocus.service import ServiceSettings
+    from custfocus.service import read_settings
     from custfocus.service import serve as run_service
 
-    settings = ServiceSettings(db=db, data=data, **({"webhook_url": webhook_url} if webhook_url else {}))
+    settings = read_settings(db=db, data=data, webhook_url=webhook_url)
     run_service(settings, host=host, port=port,
                 progress=lambda message: err.print(message, markup=False, highlight=False))
 

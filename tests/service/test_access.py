@@ -72,3 +72,11 @@ def test_a_bad_database_url_is_one_sentence(tmp_path):
     assert done.returncode == 1
     assert "the service runs on SQLite or PostgreSQL, not mysql" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_bad_setting_is_one_sentence(sqlite_database):
+    done = subprocess.run([sys.executable, "-m", "custfocus", "serve", "--db", sqlite_database],
+                          capture_output=True, text=True, env=os.environ | {"CUSTFOCUS_CASE_DUE_HOURS": "soon"},
+                          timeout=120)
+    assert done.returncode == 1
+    assert "CUSTFOCUS_CASE_DUE_HOURS value 'soon'" in done.stderr and "Traceback" not in done.stderr

@@ -6,9 +6,9 @@
 """
 
 from custfocus.service.access import SCOPES, create_key
-from custfocus.service.settings import ServiceSettings
+from custfocus.service.settings import ServiceSettings, read_settings
 
-__all__ = ["SCOPES", "ServiceSettings", "create_app", "create_key", "fill_from_demo", "serve"]
+__all__ = ["SCOPES", "ServiceSettings", "create_app", "create_key", "fill_from_demo", "read_settings", "serve"]
 
 
 def create_app(settings=None, at_risk=None):

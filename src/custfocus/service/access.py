@@ -11,7 +11,7 @@ import hashlib
 import secrets
 import threading
 import time
-from collections import defaultdict, deque
+from collections import deque
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -113,7 +113,7 @@ class FailureBrake:
 
     def __init__(self, allowed: int):
         self.allowed = allowed
-        self.failures: dict[str, deque[float]] = defaultdict(deque)
+        self.failures: dict[str, deque[float]] = {}
         self.lock = threading.Lock()
 
     def retry_after(self, address: str) -> int:
@@ -126,10 +126,14 @@ class FailureBrake:
 
     def failed(self, address: str) -> None:
         with self.lock:
-            self._recent(address).append(time.monotonic())
+            self.failures[address] = self._recent(address)
+            self.failures[address].append(time.monotonic())
 
     def _recent(self, address: str) -> deque[float]:
-        recent = self.failures[address]
+        """This address's failures within the window (addresses without any are forgotten)."""
+        recent = self.failures.get(address, deque())
         while recent and recent[0] < time.monotonic() - self.WINDOW:
             recent.popleft()
+        if not recent:
+            self.failures.pop(address, None)
         return recent

@@ -355,6 +355,10 @@ def create_app(settings: ServiceSettings | None = None, at_risk: dict | None = N
                             samesite="strict", secure=service.settings.cookie_secure, path="/")
         return response
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon():
+        return Response(status_code=204)  # no icon; an empty answer keeps browsers from logging a 404
+
     @app.post("/logout", include_in_schema=False)
     def logout():
         response = RedirectResponse("/", status_code=303)

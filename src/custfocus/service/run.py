@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from sqlalchemy.exc import OperationalError
 
 from custfocus.errors import InputError
@@ -14,6 +16,11 @@ from custfocus.service.settings import ServiceSettings
 def prepare(settings: ServiceSettings, progress=None):
     """The application for ``settings``; migrates first so that a bad URL fails before serving."""
     step = progress or (lambda message: None)
+    try:
+        ZoneInfo(settings.time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputError(f"CUSTFOCUS_TIME_ZONE '{settings.time_zone}' is not a known time zone "
+                         "(use a name such as 'Europe/Berlin' or 'UTC').") from None
     step("Migrating the database")
     engine = open_engine(settings.db)
     try:

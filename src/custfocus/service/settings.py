@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from custfocus.errors import InputError
 
 DEFAULT_DB = "sqlite:///custfocus.db"
 
@@ -28,3 +30,14 @@ class ServiceSettings(BaseSettings):
     session_hours: int = Field(12, ge=1, description="Lifetime of a dashboard session.")
     auth_failures_allowed: int = Field(10, ge=1, description="Failed authentications per client and minute before 429.")
     max_batch: int = Field(1000, ge=1, description="Most answers in one batch request.")
+
+
+def read_settings(**given) -> ServiceSettings:
+    """Settings from the options ``given`` (None: not given), then CUSTFOCUS_* variables, then defaults."""
+    try:
+        return ServiceSettings(**{name: value for name, value in given.items() if value is not None})
+    except ValidationError as failure:
+        error = failure.errors()[0]
+        name = str(error["loc"][0]) if error["loc"] else "settings"
+        raise InputError(f"--{name.replace('_', '-')} / CUSTFOCUS_{name.upper()} value {error.get('input')!r}: "
+                         f"{error['msg']}.") from None
