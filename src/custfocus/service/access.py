@@ -69,11 +69,15 @@ class Keys:
         self.session_hours = session_hours
         self.cache: dict[str, tuple[float, Client]] = {}
 
-    def client(self, key: str) -> Client | None:
-        hashed = digest(key)
-        cached = self.cache.get(hashed)
+    def cached(self, key: str) -> Client | None:
+        """The key's client if it was looked up in the last CACHE_SECONDS (so a revoked key lasts that long)."""
+        cached = self.cache.get(digest(key))
         if cached and time.monotonic() - cached[0] < CACHE_SECONDS:
             return cached[1]
+        return None
+
+    def client(self, key: str) -> Client | None:
+        hashed = digest(key)
         with self.engine.connect() as connection:
             row = connection.execute(select(schema.api_keys).where(
                 schema.api_keys.c.key_hash == hashed, schema.api_keys.c.revoked_at.is_(None))).first()

@@ -153,7 +153,7 @@ def create_app(settings: ServiceSettings | None = None, at_risk: dict | None = N
     def service_of(request: Request) -> Service:
         return request.app.state.service
 
-    def authenticate(request: Request, scope: str, cookie_allowed: bool = False) -> Client:
+    async def authenticate(request: Request, scope: str, cookie_allowed: bool = False) -> Client:
         service = service_of(request)
         address = request.client.host if request.client else "unknown"
         wait = service.brake.retry_after(address)
@@ -164,9 +164,12 @@ def create_app(settings: ServiceSettings | None = None, at_risk: dict | None = N
         client = None
         if header:
             kind, _, key = header.partition(" ")
-            client = service.keys.client(key.strip()) if kind.lower() == "bearer" else None
+            key = key.strip()
+            if kind.lower() == "bearer":
+                # A cached key costs no thread; a lookup in the database runs off the event loop.
+                client = service.keys.cached(key) or await asyncio.to_thread(service.keys.client, key)
         elif cookie_allowed and request.cookies.get(SESSION_COOKIE):
-            client = service.keys.session_client(request.cookies[SESSION_COOKIE])
+            client = await asyncio.to_thread(service.keys.session_client, request.cookies[SESSION_COOKIE])
         else:
             raise HTTPException(401, "Authentication required: send 'Authorization: Bearer <key>'.",
                                 headers={"WWW-Authenticate": "Bearer"})
@@ -178,8 +181,8 @@ def create_app(settings: ServiceSettings | None = None, at_risk: dict | None = N
         return client
 
     def needs(scope: str, cookie_allowed: bool = False):
-        def dependency(request: Request) -> Client:
-            return authenticate(request, scope, cookie_allowed)
+        async def dependency(request: Request) -> Client:
+            return await authenticate(request, scope, cookie_allowed)
         return dependency
 
     Submitter = Annotated[Client, Depends(needs("submit"))]
