@@ -22,7 +22,7 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from custfocus.service import schema
 from custfocus.service.access import Client, FailureBrake, Keys
@@ -89,7 +89,11 @@ class CaseChange(BaseModel):
 class Outcome:
     status: int
     body: dict
-    replayed: bool = False
+    first_request_hash: str | None = None  # set when this is the stored result of an earlier request
+
+    @property
+    def replayed(self) -> bool:
+        return self.first_request_hash is not None
 
 
 class Service:
@@ -149,6 +153,12 @@ def create_app(settings: ServiceSettings | None = None, at_risk: dict | None = N
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, failure: RequestValidationError):
         return problem_response(request_problems(failure.errors()))
+
+    @app.exception_handler(DBAPIError)
+    async def database_unavailable(request: Request, failure: DBAPIError):
+        # Nothing was committed: a retry with the same Idempotency-Key is safe.
+        return JSONResponse({"detail": "The database is unavailable; send the request again (with the same "
+                                       "Idempotency-Key) in a moment."}, status_code=503, headers={"Retry-After": "1"})
 
     def service_of(request: Request) -> Service:
         return request.app.state.service
@@ -221,18 +231,17 @@ def create_app(settings: ServiceSettings | None = None, at_risk: dict | None = N
             # Another process stored the same key first; its result is committed now.
             with service.engine.connect() as connection:
                 outcome = _first_result(connection, client, key)
-        if outcome.replayed and outcome.body.get("request_hash") != request_hash:
+        if outcome.replayed and outcome.first_request_hash != request_hash:
             return problem_response([Problem("Idempotency-Key", key, "was first used with a different request; "
                                              "use a new key for a new answer")])
-        body = {k: v for k, v in outcome.body.items() if k != "request_hash"}
         headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
-        return JSONResponse(body, status_code=outcome.status, headers=headers)
+        return JSONResponse(outcome.body, status_code=outcome.status, headers=headers)
 
     def _first_result(connection, client: Client, key: str) -> Outcome | None:
         row = connection.execute(schema.FIRST_RESULT, {"client_key": client.key_id, "idempotency_key": key}).first()
         if row is None:
             return None
-        return Outcome(row.status, dict(row.body) | {"request_hash": row.request_hash}, replayed=True)
+        return Outcome(row.status, dict(row.body), first_request_hash=row.request_hash)
 
     @app.post(f"{API}/responses", status_code=201, response_model=Stored, tags=["answers"],
               responses={422: {"description": "A field breaks the data contract (named with its value)."}})
