@@ -128,3 +128,34 @@ def test_which_answers_open_a_case(kind, score, customer, reason):
 def test_webhook_retries_back_off_exponentially_up_to_an_hour():
     assert [backoff(n) for n in (1, 2, 3, 4)] == [2, 4, 8, 16]
     assert backoff(40) == 3600
+
+
+def test_a_failing_write_is_undone_alone_and_its_neighbours_commit(tmp_path):
+    import time
+
+    from custfocus.service.db import Writer
+
+    engine = open_engine(f"sqlite:///{tmp_path}/service.db")
+    migrate(engine)
+    writer = Writer(engine)
+    moment = dt.datetime(2026, 3, 18, tzinfo=UTC)
+
+    def answer(score):
+        def work(connection):
+            connection.execute(schema.INSERT_RESPONSE, {"date": TODAY, "score": score, "kind": "nps",
+                                                        "received_at": moment})
+            if score == 3:
+                raise ValueError("refused")
+            return score
+        return work
+
+    busy = writer.submit(lambda connection: time.sleep(0.3))  # the next five wait and share one group
+    futures = [writer.submit(answer(score)) for score in range(1, 6)]
+    busy.result()
+    outcomes = [f.exception() or f.result() for f in futures]
+    writer.close()
+    with engine.connect() as connection:
+        stored = sorted(row.score for row in connection.execute(schema.responses.select()))
+    engine.dispose()
+    assert outcomes[:2] + outcomes[3:] == [1, 2, 4, 5] and isinstance(outcomes[2], ValueError)
+    assert stored == [1, 2, 4, 5]

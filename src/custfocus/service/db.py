@@ -21,7 +21,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from custfocus.errors import InputError
 
@@ -97,9 +97,10 @@ Work = Callable[[Connection], Any]
 class Writer:
     """One thread that runs every write; requests waiting together share a transaction.
 
-    Each piece of work runs inside a savepoint, so one that fails (bad data, a constraint) is
-    undone alone and its caller gets the exception; the others commit. Results are handed back
-    only after the commit.
+    The group runs as one transaction; when a piece of work fails (a constraint, a bug), the group is
+    rolled back and run again with each piece in its own savepoint, so the faulty one is undone alone
+    and its caller gets the exception while the others commit. Results are handed back only after
+    the commit.
     """
 
     def __init__(self, engine: Engine):
@@ -151,8 +152,27 @@ class Writer:
                 connection.close()
                 connection = None
 
+    @classmethod
+    def _commit_group(cls, connection: Connection, group: list[tuple[Work, Future]]) -> bool:
+        """Commit the group; True unless the connection failed. Results are handed out after the commit."""
+        try:
+            with connection.begin():
+                results = [work(connection) for work, _ in group]
+        except DBAPIError as failure:
+            if failure.connection_invalidated or len(group) == 1:
+                for _, future in group:
+                    future.set_exception(failure)
+                return not failure.connection_invalidated
+            return cls._commit_one_by_one(connection, group)
+        except Exception:  # noqa: BLE001  (a bug in one piece of work must not fail its neighbours)
+            return cls._commit_one_by_one(connection, group)
+        for result, (_, future) in zip(results, group, strict=True):
+            future.set_result(result)
+        return True
+
     @staticmethod
-    def _commit_group(connection: Connection, group: list[tuple[Work, Future]]) -> bool:
+    def _commit_one_by_one(connection: Connection, group: list[tuple[Work, Future]]) -> bool:
+        """After a failed group: each piece in its own savepoint, so only the faulty one is undone."""
         outcomes: list[tuple[bool, Any]] = []
         try:
             with connection.begin():
