@@ -82,6 +82,15 @@ async def run_load(port: int, key: str, clients: int, seconds: float, make) -> t
     return len(latencies), time.perf_counter() - started, latencies, failures
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) the process has used so far; None where /proc is missing."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], share: float) -> float:
     return statistics.quantiles(values, n=1000, method="inclusive")[int(share * 1000) - 1]
 
@@ -106,13 +115,18 @@ def main() -> None:
             except httpx.HTTPError:
                 time.sleep(0.1)
         print(f"custfocus serve, {db.split(':')[0]}, {args.clients} concurrent clients, {args.seconds:g} s each run, "
-              f"{os.cpu_count()} cores")
+              f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} before the run")
         results = {}
         for name, make in (("GET /healthz (baseline)", health_request), ("POST /api/v1/responses", answer_request)):
+            cpu_before = cpu_seconds(server.pid)
             count, elapsed, latencies, failures = asyncio.run(run_load(port, key, args.clients, args.seconds, make))
+            cpu_after = cpu_seconds(server.pid)
             results[name] = count / elapsed
+            # CPU per request depends less on what else the machine runs than requests per second do.
+            cpu = (f"   server CPU {1000 * (cpu_after - cpu_before) / count:5.2f} ms/request"
+                   if cpu_before is not None and cpu_after is not None else "")
             print(f"{name:26s} {count / elapsed:8.0f} /s   p50 {1000 * percentile(latencies, 0.5):6.1f} ms   "
-                  f"p99 {1000 * percentile(latencies, 0.99):6.1f} ms   ({count:,} requests, {len(failures)} failed)")
+                  f"p99 {1000 * percentile(latencies, 0.99):6.1f} ms   ({count:,} requests, {len(failures)} failed){cpu}")
         answers, health = results["POST /api/v1/responses"], results["GET /healthz (baseline)"]
         print(f"answers per second as a share of the baseline's requests per second: {answers / health:.2f}")
     finally:

@@ -10,9 +10,8 @@ import os
 import uuid
 
 import pytest
-from sqlalchemy import create_engine, text
-
 from service_server import Server
+from sqlalchemy import create_engine, text
 
 POSTGRES_ENV = "CUSTFOCUS_TEST_POSTGRES_URL"
 

@@ -14,11 +14,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
+from service_server import Server
 from sqlalchemy import create_engine, func, select
 
 from custfocus.service import create_key, schema
-
-from service_server import Server
 
 pytestmark = pytest.mark.service
 SECRET = "webhook-test-secret"

@@ -14,11 +14,10 @@ import uuid
 
 import httpx
 import pytest
+from service_server import Server
 from sqlalchemy import create_engine, select
 
 from custfocus.service import create_key, schema
-
-from service_server import Server
 
 pytestmark = [pytest.mark.service, pytest.mark.slow]
 

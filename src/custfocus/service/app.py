@@ -26,8 +26,20 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from custfocus.service import schema
 from custfocus.service.access import Client, FailureBrake, Keys
-from custfocus.service.answers import Answer, Batch, Problem, answer_row, request_problems
-from custfocus.service.cases import CaseRules, CaseRuleBroken, case_detail, case_json, change_case
+from custfocus.service.answers import (
+    Answer,
+    Batch,
+    Problem,
+    answer_row,
+    request_problems,
+)
+from custfocus.service.cases import (
+    CaseRuleBroken,
+    CaseRules,
+    case_detail,
+    case_json,
+    change_case,
+)
 from custfocus.service.dashboard import dashboard
 from custfocus.service.db import Writer, as_utc, migrate, now, open_engine
 from custfocus.service.settings import ServiceSettings
@@ -333,7 +345,7 @@ def create_app(settings: ServiceSettings | None = None, at_risk: dict | None = N
         try:
             with service_of(request).engine.connect() as connection:
                 connection.execute(text("SELECT 1"))
-        except Exception:
+        except Exception:  # noqa: BLE001  (any failure to reach the database is unhealthy)
             return JSONResponse({"status": "database unavailable"}, status_code=503)
         return {"status": "ok"}
 
@@ -353,7 +365,7 @@ def create_app(settings: ServiceSettings | None = None, at_risk: dict | None = N
         wait = service.brake.retry_after(address)
         if wait:
             return HTMLResponse(pages.get_template("login.html").render(failed="Too many failed attempts; wait a "
-                                f"minute."), status_code=429, headers={"Retry-After": str(wait)})
+                                "minute."), status_code=429, headers={"Retry-After": str(wait)})
         form = parse_qs((await request.body()).decode("utf-8", "replace"))
         key = (form.get("key") or [""])[0].strip()
         client = service.keys.client(key) if key else None

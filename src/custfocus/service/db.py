@@ -142,7 +142,7 @@ class Writer:
                 group.append(item)
             try:
                 connection = connection or self.engine.connect()
-            except Exception as failure:  # the database is unreachable: these requests fail, later ones retry
+            except Exception as failure:  # noqa: BLE001  (database unreachable: these fail, later ones retry)
                 for _, future in group:
                     future.set_exception(failure)
                 continue
@@ -180,9 +180,9 @@ class Writer:
                     try:
                         with connection.begin_nested():
                             outcomes.append((True, work(connection)))
-                    except Exception as failure:  # undone alone; its caller gets the exception
+                    except Exception as failure:  # noqa: BLE001  (undone alone; its caller gets it)
                         outcomes.append((False, failure))
-        except Exception as failure:  # the commit itself failed: nothing of the group is stored
+        except Exception as failure:  # noqa: BLE001  (the commit failed: nothing of the group is stored)
             for _, future in group:
                 future.set_exception(failure)
             return False

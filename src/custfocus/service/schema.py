@@ -8,10 +8,6 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
-    and_,
-    bindparam,
-    insert,
-    select,
     BigInteger,
     Column,
     Date,
@@ -23,6 +19,10 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    and_,
+    bindparam,
+    insert,
+    select,
 )
 
 metadata = MetaData()

@@ -41,8 +41,7 @@ def fill_from_demo(db: str, tables: dict[str, pa.Table], *, case_days: int = 7, 
                 connection.execute(insert(schema.responses), history[start:start + CHUNK])
             step("Storing the last days' answers and their cases")
             for row in (row for row in answers if row["date"] >= recent):
-                response_id = connection.execute(insert(schema.responses).values(row | {"received_at": moment})
-                                                 .returning(schema.responses.c.id)).scalar_one()
+                response_id = connection.execute(schema.INSERT_RESPONSE, row | {"received_at": moment}).scalar_one()
                 cases += rules.open_case(connection, response_id, row, moment) is not None
         for name, table in tables.items():
             if name != "responses":

@@ -60,7 +60,7 @@ class Deliverer:
             while not self.stopping.is_set():
                 try:
                     sent = self.deliver_due(http)
-                except Exception:  # the database is away for a moment: try again on the next tick
+                except Exception:  # noqa: BLE001  (the database is away for a moment: next tick)
                     sent = 0
                 if not sent:
                     self.stopping.wait(POLL_SECONDS)
