@@ -7,7 +7,9 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 
@@ -66,3 +68,30 @@ class Server:
 
     def log(self) -> str:
         return (self.log_dir / f"server-{self.port}-{self.starts}.log").read_text()[-3000:]
+
+
+class Receiver:
+    """A webhook endpoint that fails its first ``failures`` calls with 500, then records what it gets."""
+
+    def __init__(self, failures: int = 1, port: int = 0):
+        self.calls: list[dict] = []
+        self.failures_left = failures
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                if receiver.failures_left:
+                    receiver.failures_left -= 1
+                    self.send_response(500)
+                else:
+                    receiver.calls.append({"headers": dict(self.headers), "body": body})
+                    self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"

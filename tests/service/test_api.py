@@ -10,44 +10,16 @@ import json
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
-from service_server import Server
+from service_server import Receiver, Server
 from sqlalchemy import create_engine, func, select
 
 from custfocus.service import create_key, schema
 
 pytestmark = pytest.mark.service
 SECRET = "webhook-test-secret"
-
-
-class Receiver:
-    """A webhook endpoint that fails its first call with 500, then records what it gets."""
-
-    def __init__(self):
-        self.calls: list[dict] = []
-        self.failures_left = 1
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                if receiver.failures_left:
-                    receiver.failures_left -= 1
-                    self.send_response(500)
-                else:
-                    receiver.calls.append({"headers": dict(self.headers), "body": body})
-                    self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ id the acknowledgement named.
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 import time
@@ -14,7 +15,7 @@ import uuid
 
 import httpx
 import pytest
-from service_server import Server
+from service_server import Receiver, Server, free_port
 from sqlalchemy import create_engine, select
 
 from custfocus.service import create_key, schema
@@ -85,3 +86,23 @@ def test_no_acknowledged_answer_is_lost_or_doubled_across_kills(database, tmp_pa
     print(f"\n{len(acknowledged)} answers from {CLIENTS} clients, {KILLS} SIGKILLs, "
           f"{resent} answers resent after a failure ({replayed} of them had been stored before the kill); "
           "every one stored once")
+
+
+def test_a_webhook_written_before_a_crash_is_delivered_after_the_restart(sqlite_database, tmp_path):
+    hook_port = free_port()  # nobody listens there yet: the delivery cannot happen before the kill
+    server = Server(sqlite_database, tmp_path, args=("--webhook-url", f"http://127.0.0.1:{hook_port}/hook")).start()
+    key = create_key(sqlite_database, ["submit"])
+    answer = httpx.post(f"{server.url}/api/v1/responses", headers={"Authorization": f"Bearer {key}"},
+                        json={"kind": "nps", "score": 0, "customer_id": "C-crash"})
+    case_id = answer.json()["case_id"]
+    server.kill()
+    receiver = Receiver(failures=0, port=hook_port)
+    try:
+        server.start()
+        deadline = time.monotonic() + 60  # the retry after the failed try waits its backoff
+        while not receiver.calls and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        server.kill()
+        receiver.server.shutdown()
+    assert [json.loads(call["body"])["case"]["id"] for call in receiver.calls] == [case_id]
