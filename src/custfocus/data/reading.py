@@ -281,7 +281,7 @@ class Reader:
                 return self.con.table(n, database=("_cf_source", "main"))
         else:
             try:
-                remote = ibis.connect(url)
+                remote = _connect_url(url)
                 names = set(remote.list_tables())
             except Exception as err:
                 raise InputError(f"Cannot open the database '{url}': {_first_line_of(err)}.") from None
@@ -348,6 +348,20 @@ def _read_csv(con, path: Path, names: list[str], delimiter: str, **options) -> i
     return con.read_csv(str(path), header=True, delim=delimiter, quote='"', escape='"', strict_mode=True,
                         auto_detect=False, columns=dict.fromkeys(names, "VARCHAR"), nullstr=MISSING_STRINGS,
                         **options)
+
+
+def _connect_url(url: str):
+    """Open a database URL, in SQLAlchemy's spelling too (the one `custfocus serve --db` takes)."""
+    scheme, _, rest = url.partition("://")
+    if scheme == "sqlite":
+        # sqlite:///relative.db and sqlite:////absolute.db, as SQLAlchemy reads them.
+        path = Path(rest.removeprefix("/"))
+        if not path.is_file():
+            raise InputError(f"there is no SQLite file {path}")
+        return ibis.sqlite.connect(path)
+    if scheme.startswith("postgresql+"):  # postgresql+psycopg:// names the driver; Ibis picks its own
+        return ibis.connect("postgresql://" + rest)
+    return ibis.connect(url)
 
 
 def _skip_header(reader) -> None:
