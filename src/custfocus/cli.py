@@ -15,7 +15,6 @@ from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -29,6 +28,24 @@ app = typer.Typer(
 # Soft wrap: a problem's sentence stays on one line, so it can be grepped and copied.
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
+
+
+@app.callback()
+def main(
+    memory_limit: Annotated[str | None, typer.Option(
+        "--memory-limit", help="DuckDB's memory limit, e.g. 6GB (default: half the machine's memory); "
+        "what does not fit spills to disk.")] = None,
+    temp_directory: Annotated[Path | None, typer.Option(
+        "--temp-directory", help="Where DuckDB spills (default: a fresh folder in the system's temp directory).")] = None,
+):
+    """custfocus: is the company customer focused? Loyalty vs retention, value, pulse surveys, one report."""
+    # Through the environment, so every engine this run starts (the loader's too) gets them; the
+    # engine module (and Ibis with it) is imported only when they are given.
+    if memory_limit or temp_directory:
+        from custfocus.engine import MEMORY_LIMIT_ENV, TEMP_DIRECTORY_ENV
+
+        os.environ.update({MEMORY_LIMIT_ENV: memory_limit} if memory_limit else {})
+        os.environ.update({TEMP_DIRECTORY_ENV: str(temp_directory)} if temp_directory else {})
 
 
 class EngineName(str, Enum):
@@ -263,6 +280,8 @@ def _print_frame(frame, title: str, percent: tuple[str, ...] = ()) -> None:
 
 
 def _cell(value) -> str:
+    import pandas as pd
+
     if isinstance(value, pd.Timestamp):
         return f"{value:%Y-%m-%d}"
     if isinstance(value, float):

@@ -102,7 +102,9 @@ class CustomerValue:
     annual_discount_rate: float
     n_customers: int
     table: ibis.Table
-    histories: pd.DataFrame  # sufficient statistics: frequency, recency, T, weight, monetary_sum
+    # sufficient statistics: frequency, recency, T, weight, monetary_sum, and
+    # discounted_purchases (the CLV of a customer with that history at a spend of 1 per purchase)
+    histories: pd.DataFrame
     model: str = "bgnbd"
     as_of: date | None = None  # None for a summary file
     pooled_spend: float | None = None  # the spend of every purchase when spend_model is None
@@ -215,14 +217,17 @@ def _value(summary: ibis.Table, *, model: str, time_unit: str, horizon_months: i
         as_of=as_of, pooled_spend=pooled_spend, caveats=(caveat,) if caveat else ())
     histories = _Histories(stats)
     horizon = horizon_months * DAYS_PER_MONTH / unit_days(time_unit)
+    stats = stats.assign(
+        discounted_purchases=_discounted_purchases(value, transaction_model, histories))
     predictions = stats[_KEYS].assign(
         p_alive=histories.p_alive(transaction_model),
         expected_purchases=histories.expected(
             transaction_model,
             lambda x, t_x, T: transaction_model.expected_purchases(horizon, x, t_x, T)),
-        discounted_purchases=_discounted_purchases(value, transaction_model, histories),
+        discounted_purchases=stats["discounted_purchases"],
     )
-    return replace(value, table=_value_table(summary, predictions, spend_model, pooled_spend))
+    return replace(value, histories=stats,
+                   table=_value_table(summary, predictions, spend_model, pooled_spend))
 
 
 def _discounted_purchases(value: CustomerValue, model: TransactionModel,
@@ -415,10 +420,15 @@ def clv_deciles(value: CustomerValue) -> pd.DataFrame:
 
 def total_clv(value: CustomerValue) -> Estimate:
     """The CLV of all customers together, with a 95% interval for the uncertainty of the fitted
-    parameters (delta method over both models, fitted independently; central differences in
-    log-parameters) and n = customers. It comes from the compact histories, whose spend sums make
-    it exact (the expected spend is linear in a customer's mean spend). NaN when no spend is
-    known. The interval is about the expected value, not the spread of what customers will do."""
+    parameters (delta method over both models, fitted independently) and n = customers. It comes
+    from the compact histories, whose spend sums make it exact (the expected spend is linear in a
+    customer's mean spend). NaN when no spend is known. The interval is about the expected value,
+    not the spread of what customers will do.
+
+    The gradient in log-parameters is one matrix product over the histories: the spend model's
+    part is analytic, the transaction model's part a forward difference of the discounted
+    purchases (one evaluation per parameter, on the distinct (frequency, T) pairs; the unperturbed
+    one was computed with the predictions)."""
     n = value.n_customers
     spend = value.spend_model
     if spend is None and value.pooled_spend is None:
@@ -433,23 +443,29 @@ def total_clv(value: CustomerValue) -> Estimate:
         start += k
 
     histories = _Histories(value.histories)
-    x, w, sums = (value.histories[k].to_numpy(dtype=float)
-                  for k in ("frequency", "weight", "monetary_sum"))
-
-    def total(log_theta: np.ndarray) -> float:
-        params = np.exp(log_theta)
-        transaction = _with_params(value.transaction_model, params)
-        discounted = _discounted_purchases(value, transaction, histories)
-        if spend is None:
-            return float(discounted @ (w * value.pooled_spend))
-        p, q, gamma = params[-3:]
-        return float(discounted @ (p * (gamma * w + x * sums) / (p * x + q - 1.0)))
-
-    log_theta = np.log(theta)
-    step = 1e-5
-    gradient = np.array([(total(log_theta + step * e) - total(log_theta - step * e)) / (2 * step)
-                         for e in np.eye(theta.size)])
-    estimate = total(log_theta)
+    x, w, sums, discounted = (value.histories[k].to_numpy(dtype=float) for k in
+                              ("frequency", "weight", "monetary_sum", "discounted_purchases"))
+    # Per history: its customers' summed expected spend per purchase, and its derivatives in the
+    # log-parameters of the spend model (p, q, gamma).
+    if spend is None:
+        spending, spend_slopes = w * value.pooled_spend, np.empty((0, x.size))
+    else:
+        p, q, gamma = (spend.params_[k] for k in ("p", "q", "gamma"))
+        shape = p * x + q - 1.0
+        spending = p * (gamma * w + x * sums) / shape
+        spend_slopes = np.vstack([spending * (1.0 - p * x / shape), -spending * q / shape,
+                                  p * gamma * w / shape])
+    # Per history: the derivatives of its discounted purchases in the transaction log-parameters.
+    step = 1e-6
+    log_theta = np.log(value.transaction_model._theta())
+    purchase_slopes = np.vstack([
+        (_discounted_purchases(value, _with_params(value.transaction_model,
+                                                   np.exp(log_theta + step * e)), histories)
+         - discounted) / step
+        for e in np.eye(log_theta.size)])
+    # The one aggregation: every gradient entry is a weighted sum over the histories.
+    gradient = np.concatenate([purchase_slopes @ spending, spend_slopes @ discounted])
+    estimate = float(discounted @ spending)
     half = Z95 * math.sqrt(max(gradient @ (covariance / np.outer(theta, theta)) @ gradient, 0.0))
     return Estimate(estimate, estimate - half, estimate + half, n)
 
