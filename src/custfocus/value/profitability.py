@@ -42,7 +42,6 @@ from datetime import date
 import ibis
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 from scipy import stats as sps
 
 from custfocus.data.company import Company
@@ -623,6 +622,8 @@ def _unknown_service(table: pd.DataFrame, known: bool) -> pd.DataFrame:
 
 
 def _whale_chart(result: Profitability) -> Chart:
+    import plotly.graph_objects as go  # here: `custfocus clv` imports this module and draws nothing
+
     whale, money = result.whale, _money_formatter(result.currency)
     curve = whale.curve
     relative = whale.total_profit > 0
@@ -665,6 +666,8 @@ def _whale_finding(result: Profitability) -> str:
 
 
 def _tiers_chart(result: Profitability) -> Chart:
+    import plotly.graph_objects as go
+
     table, known = result.tiers.table, result.cost_to_serve_known
     bars = [go.Bar(x=table["tier"], y=table["profit"], name="Profit", marker_color=_PROFIT_COLOUR)]
     if known:
@@ -701,6 +704,8 @@ def _tiers_finding(result: Profitability) -> str:
 
 
 def _channels_chart(result: Profitability) -> Chart:
+    import plotly.graph_objects as go
+
     channels = result.channels
     small = channels["too_small"].to_numpy(bool)
     figure = go.Figure(go.Bar(
