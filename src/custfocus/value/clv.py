@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from custfocus.data.company import Company
+from custfocus.engine.ranking import RankedColumn
 from custfocus.errors import InputError
 from custfocus.section import Context
 from custfocus.stats import Z95, Estimate, to_jsonable
@@ -406,12 +407,17 @@ def clv_deciles(value: CustomerValue) -> pd.DataFrame:
     """Customers in tenths by CLV (decile 1 = the most valuable), computed in the engine:
     ``decile``, ``customers``, ``clv`` (total), ``mean_clv``, ``min_clv``, ``share`` of the total
     CLV and ``cumulative_share``. Empty when no spend is known."""
-    t = value.table.filter(value.table.clv.notnull())
-    ranked = t.mutate(decile=ibis.ntile(10).over(order_by=ibis.desc(t.clv)) + 1)
-    frame = ranked.group_by("decile").agg(
-        customers=ranked.count(), clv=ranked.clv.sum(), mean_clv=ranked.clv.mean(),
-        min_clv=ranked.clv.min(),
-    ).to_pandas().sort_values("decile", ignore_index=True)
+    # Tenths as SQL's ntile(10) cuts them (the first n % 10 one larger), placed by aggregating
+    # value bins rather than a window over all customers, which a cluster runs on one executor.
+    ranked = RankedColumn(value.table, "clv")
+    n = ranked.n
+    sizes = np.array([n // 10 + (1 if i < n % 10 else 0) for i in range(10)])
+    ends = np.cumsum(sizes)
+    sums = np.diff(ranked.cumulative(np.concatenate([[0], ends])))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frame = pd.DataFrame({"decile": np.arange(1, 11), "customers": sizes, "clv": sums,
+                              "mean_clv": sums / sizes, "min_clv": ranked.value_at(ends)})
+    frame = frame[frame["customers"] > 0].reset_index(drop=True)
     total = frame["clv"].sum()
     frame["share"] = frame["clv"] / total if total else np.nan
     frame["cumulative_share"] = frame["share"].cumsum()
