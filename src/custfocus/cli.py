@@ -17,6 +17,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from custfocus.errors import CustfocusError, ValidationFailed
@@ -105,12 +106,46 @@ def handles_errors(command: Callable) -> Callable:
 
 @contextmanager
 def progress_status(message: str, quiet: bool = False):
-    """A Rich spinner on stderr whose text the library updates through its progress callback."""
+    """Progress on stderr: each step the library announces through its progress callback, with
+    its elapsed time and, while the engine runs a query, a bar and the time left (DuckDB's own
+    estimate of how much of the query is done)."""
     if quiet or not err.is_terminal:
         yield lambda text: None
         return
-    with err.status(message) as status:
-        yield lambda text: status.update(text)
+    import threading
+
+    from rich.progress import (BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn,
+                               TimeElapsedColumn, TimeRemainingColumn)
+
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
+               TextColumn("elapsed"), TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn())
+    with Progress(*columns, console=err, transient=True) as bar:
+        step = [bar.add_task(escape(message), total=None)]
+        stop = threading.Event()
+
+        def announce(text: str) -> None:
+            bar.remove_task(step[0])
+            step[0] = bar.add_task(escape(text), total=None)
+
+        def follow_queries() -> None:
+            from custfocus.engine import query_progress
+
+            while not stop.wait(0.25):
+                done, task = query_progress(), step[0]
+                if done is None:
+                    continue
+                current = next((t for t in bar.tasks if t.id == task), None)
+                if current is not None and current.completed > done:  # a new query began
+                    bar.reset(task, total=100)
+                bar.update(task, total=100, completed=done)
+
+        follower = threading.Thread(target=follow_queries, daemon=True)
+        follower.start()
+        try:
+            yield announce
+        finally:
+            stop.set()
+            follower.join()
 
 
 def _parse_date(text: str | None, option: str) -> date | None:

@@ -19,6 +19,7 @@ import os
 import re
 import shutil
 import tempfile
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,7 +92,26 @@ def duckdb_backend(memory_limit: str | None = None, temp_directory: str | Path |
     config = {"temp_directory": str(folder)}
     if limit is not None:
         config["memory_limit"] = str(limit).replace(" ", "")
-    return ibis.duckdb.connect(**config)
+    backend = ibis.duckdb.connect(**config)
+    # Progress is tracked, not printed, so that the command line can show it (query_progress).
+    backend.con.execute("SET enable_progress_bar = true; SET enable_progress_bar_print = false")
+    _latest.clear()
+    _latest.append(weakref.ref(backend.con))
+    return backend
+
+
+_latest: list[weakref.ref] = []  # the DuckDB connection this process started last
+
+
+def query_progress() -> float | None:
+    """Percent done (0-100) of the query running on the DuckDB this process started last, or None
+    when none is running. Safe to call from another thread while the query runs."""
+    con = _latest[0]() if _latest else None
+    try:
+        done = con.query_progress() if con is not None else -1
+    except Exception:  # a closed connection, or a DuckDB without progress tracking
+        return None
+    return done if done >= 0 else None
 
 
 def default_memory_limit() -> str | None:
