@@ -3,8 +3,7 @@
     python benchmarks/scale.py [--sizes 1M,20M,100M] [--repeat 3] [--memory-limit 6GB]
 
 For each size (transactions), a demo company with every table is generated once and cached as
-Parquet under ``benchmarks/data/scale-<size>/`` (in chunks of customers with their own ids, so that
-100M transactions never sit in memory at once). Then, each as a whole process, the median of
+Parquet under ``benchmarks/data/scale-<size>/`` (see ``companies.py``). Then, each as a whole process, the median of
 ``--repeat`` runs:
 
 - ``custfocus report DIR --json ...``: wall time and the peak memory of its process tree; the
@@ -29,17 +28,14 @@ import json
 import math
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from measure import Measured, custfocus, measure, python, source_env  # noqa: E402
+from companies import demo_company
+from measure import Measured, custfocus, measure, python, source_env
 
-DATA = Path(__file__).resolve().parent / "data"
-CHUNK_CUSTOMERS = 400_000  # about 1.2M transactions and 1 GB while generating
 ROWS_PER_CUSTOMER = 3.1  # the demo company's transactions per customer (refunds included)
-ID_COLUMNS = ("customer_id", "order_id", "employee_id")
 SIZES = {"1M": 1_000_000, "20M": 20_000_000, "100M": 100_000_000}
 
 FLOOR = """
@@ -64,43 +60,8 @@ con.execute(f'''COPY (
 
 
 def company(size: str) -> Path:
-    """The demo company with about ``SIZES[size]`` transactions, generated once into benchmarks/data."""
-    folder = DATA / f"scale-{size}"
-    if (folder / "custfocus.toml").exists():
-        return folder
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
-
-    from custfocus import demo
-    from custfocus.demo.planted import PLANTED
-
-    customers = math.ceil(SIZES[size] / ROWS_PER_CUSTOMER)
-    chunks = math.ceil(customers / CHUNK_CUSTOMERS)
-    print(f"generating {size}: {customers:,} customers in {chunks} chunk(s) into {folder} ...", flush=True)
-    partial = folder.with_name(folder.name + ".partial")
-    partial.mkdir(parents=True, exist_ok=True)
-    writers: dict[str, pq.ParquetWriter] = {}
-    started = time.perf_counter()
-    for chunk in range(chunks):
-        size_here = min(CHUNK_CUSTOMERS, customers - chunk * CHUNK_CUSTOMERS)
-        tables = demo.generate(customers=size_here, seed=1000 + chunk)
-        for name, table in tables.items():
-            for column in ID_COLUMNS:  # ids unique across chunks: K<chunk>-<id within the chunk>
-                if column in table.column_names:
-                    index = table.column_names.index(column)
-                    prefixed = pc.utf8_replace_slice(table[column], 0, 0, f"K{chunk:03d}-")
-                    table = table.set_column(index, column, prefixed)
-            if name not in writers:
-                writers[name] = pq.ParquetWriter(partial / f"{name}.parquet", table.schema)
-            writers[name].write_table(table)
-        print(f"  chunk {chunk + 1}/{chunks} after {time.perf_counter() - started:.0f} s", flush=True)
-    for writer in writers.values():
-        writer.close()
-    (partial / "custfocus.toml").write_text(
-        f'[company]\nname = "{PLANTED.company_name}"\ncurrency = "{PLANTED.currency}"\n'
-        f'as_of = "{PLANTED.default_as_of.isoformat()}"\n', encoding="utf-8")
-    partial.rename(folder)
-    return folder
+    """The demo company with about ``SIZES[size]`` transactions, every table, generated once."""
+    return demo_company(f"scale-{size}", math.ceil(SIZES[size] / ROWS_PER_CUSTOMER))
 
 
 def transactions_in(folder: Path) -> int:

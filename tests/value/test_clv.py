@@ -237,8 +237,11 @@ def test_report_deciles_writing_and_charts(duckdb_engine, small_demo, tmp_path):
     np.testing.assert_allclose(deciles["clv"], totals, rtol=1e-9)
     assert deciles["cumulative_share"].iloc[-1] == pytest.approx(1.0)
 
-    for suffix in (".parquet", ".csv"):
-        path = write_predictions(value, tmp_path / f"clv{suffix}")
+    quoted = tmp_path / "O'Brien's \"team\""
+    quoted.mkdir()
+    for suffix, folder in ((".parquet", tmp_path), (".csv", tmp_path), (".parquet", quoted)):
+        path = write_predictions(value, folder / f"clv{suffix}")
+        assert path.parent == folder
         written = (pd.read_parquet(path) if suffix == ".parquet" else pd.read_csv(path))
         written = written.sort_values("customer_id", ignore_index=True)
         np.testing.assert_allclose(written["clv"], got["clv"], rtol=1e-12)

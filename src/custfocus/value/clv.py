@@ -36,6 +36,8 @@ Conventions:
 from __future__ import annotations
 
 import math
+import shutil
+import tempfile
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -191,12 +193,18 @@ def write_predictions(value: CustomerValue, path: str | Path) -> Path:
     """
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix == ".parquet":
-        value.table.to_parquet(path)
-    elif suffix == ".csv":
-        value.table.to_csv(path)
-    else:
+    if suffix not in (".parquet", ".csv"):
         raise InputError(f"Cannot write predictions to {path}: use a .parquet or .csv path.")
+    write = value.table.to_parquet if suffix == ".parquet" else value.table.to_csv
+    if "'" not in str(path) and '"' not in str(path):
+        write(path)
+        return path
+    # The engine's COPY takes the path inside its SQL unescaped: a path with quotes is written
+    # under a plain temporary name first, then moved.
+    with tempfile.TemporaryDirectory(prefix="custfocus-out-") as folder:
+        plain = Path(folder) / f"predictions{suffix}"
+        write(plain)
+        shutil.move(plain, path)
     return path
 
 
