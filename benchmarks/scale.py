@@ -3,7 +3,8 @@
     python benchmarks/scale.py [--sizes 1M,20M,100M] [--repeat 3] [--memory-limit 6GB]
 
 For each size (transactions), a demo company with every table is generated once and cached as
-Parquet under ``benchmarks/data/scale-<size>/`` (see ``companies.py``). Then, each as a whole process, the median of
+Parquet under ``benchmarks/data/scale-<size>/`` (see ``companies.py``); ``--tables transactions``
+runs on its transactions alone, as issue 10's table was measured. Then, each as a whole process, the median of
 ``--repeat`` runs:
 
 - ``custfocus report DIR --json ...``: wall time and the peak memory of its process tree; the
@@ -59,9 +60,18 @@ con.execute(f'''COPY (
 """
 
 
-def company(size: str) -> Path:
-    """The demo company with about ``SIZES[size]`` transactions, every table, generated once."""
-    return demo_company(f"scale-{size}", math.ceil(SIZES[size] / ROWS_PER_CUSTOMER))
+def company(size: str, tables: str = "all") -> Path:
+    """The demo company with about ``SIZES[size]`` transactions, generated once: every table, or
+    (``tables="transactions"``) a folder with its transactions alone, as issue 10 measured."""
+    full = demo_company(f"scale-{size}", math.ceil(SIZES[size] / ROWS_PER_CUSTOMER))
+    if tables == "all":
+        return full
+    alone = full.with_name(f"scale-{size}-transactions")
+    if not alone.exists():
+        alone.mkdir()
+        (alone / "transactions.parquet").symlink_to(full / "transactions.parquet")
+        (alone / "custfocus.toml").write_text((full / "custfocus.toml").read_text(), encoding="utf-8")
+    return alone
 
 
 def transactions_in(folder: Path) -> int:
@@ -70,10 +80,10 @@ def transactions_in(folder: Path) -> int:
     return pq.ParquetFile(folder / "transactions.parquet").metadata.num_rows
 
 
-def run_size(size: str, repeat: int, memory_limit: str, timeout: float | None) -> dict:
-    folder = company(size)
+def run_size(size: str, tables: str, repeat: int, memory_limit: str, timeout: float | None) -> dict:
+    folder = company(size, tables)
     rows = transactions_in(folder)
-    print(f"\n== {size}: {rows:,} transactions ({folder}) ==", flush=True)
+    print(f"\n== {size}: {rows:,} transactions, {tables} tables ({folder}) ==", flush=True)
     work = Path(tempfile.mkdtemp(prefix=f"custfocus-scale-{size}-"))
     env = source_env() | {"CUSTFOCUS_MEMORY_LIMIT": memory_limit}
     floor = measure("floor (bare DuckDB: summary + cohorts)", python(FLOOR, folder, memory_limit, work),
@@ -131,6 +141,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1M,20M", help=f"comma-separated, of {', '.join(SIZES)}")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--tables", choices=("all", "transactions"), default="all",
+                        help="every table of the demo company, or its transactions alone")
     parser.add_argument("--memory-limit", default="6GB", help="DuckDB's memory_limit for both contenders")
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds before a run is stopped")
     parser.add_argument("--generate-only", action="store_true")
@@ -141,9 +153,10 @@ def main() -> None:
         parser.error(f"unknown size(s) {', '.join(unknown)}; choose from {', '.join(SIZES)}")
     if args.generate_only:
         for size in sizes:
-            company(size)
+            company(size, args.tables)
         return
-    results = {size: run_size(size, args.repeat, args.memory_limit, args.timeout) for size in sizes}
+    results = {size: run_size(size, args.tables, args.repeat, args.memory_limit, args.timeout)
+               for size in sizes}
     _growth(results)
 
 
