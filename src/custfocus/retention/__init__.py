@@ -11,6 +11,7 @@ from custfocus.retention.metrics import (
     retention_rates,
     revenue_retention,
 )
+from custfocus.section import presented_by
 
 __all__ = [
     "PERIODS",
@@ -25,10 +26,4 @@ __all__ = [
     "section",
 ]
 
-
-def section(company, context=None):
-    """The report's retention section (its module loads plotly, so it is imported on first use)."""
-    from custfocus.section import Context
-    from custfocus.retention.presentation import section as build
-
-    return build(company, context or Context())
+section = presented_by(__name__)

@@ -10,7 +10,6 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from custfocus.data.company import Company
-from custfocus.section import Chart, Context, Headline, Section
 from custfocus.retention.metrics import (
     CohortMatrix,
     acquisition,
@@ -21,12 +20,12 @@ from custfocus.retention.metrics import (
     retention_rates,
     revenue_retention,
 )
-from custfocus.stats import Estimate
+from custfocus.section import Chart, Context, Headline, Section
+from custfocus.stats import MIN_SAMPLE, Estimate, to_jsonable
 
 KEY = "retention"
 TITLE = "Retention: are customers coming and staying?"
 PERIOD = "month"
-SMALL_BASE = 30  # fewer customers than this make a rate too imprecise to act on
 TRAILING = 12  # months averaged in the findings, compared with the 12 before
 HEATMAP_COHORTS = 24  # most recent cohorts shown in the heatmap
 BAND_LINE, BAND_FILL = "rgb(31, 119, 180)", "rgba(31, 119, 180, 0.2)"
@@ -133,7 +132,7 @@ def section(company: Company, context: Context) -> Section:
         headlines=headlines,
         charts=charts,
         caveats=caveats,
-        data=_jsonable(data),
+        data=to_jsonable(data),
     )
 
 
@@ -207,7 +206,7 @@ def _churn_estimate(rates: pd.DataFrame) -> Estimate:
 
 
 def _small_base_caveat(n: int, who: str) -> str | None:
-    if n >= SMALL_BASE:
+    if n >= MIN_SAMPLE:
         return None
     return f"only {n} customers {who}: too few for a precise rate"
 
@@ -287,16 +286,16 @@ def _retention_chart(rates: pd.DataFrame, trend: dict) -> Chart:
         ],
         layout=go.Layout(yaxis_title="share of last month's customers", yaxis_tickformat=".0%", xaxis_title="month"),
     )
-    smallest = int(rates["base"].min()) if len(rates) else SMALL_BASE
+    smallest = int(rates["base"].min()) if len(rates) else MIN_SAMPLE
     return Chart(
         key="retention",
         title="Month-on-month retention, with 95% interval",
         finding=_trend_finding("Month-on-month retention", trend),
         figure=figure,
         caveat=(
-            f"Some months rest on fewer than {SMALL_BASE} customers (as few as {smallest}): "
+            f"Some months rest on fewer than {MIN_SAMPLE} customers (as few as {smallest}): "
             "their rates are imprecise, as the interval band shows."
-            if smallest < SMALL_BASE
+            if smallest < MIN_SAMPLE
             else None
         ),
     )
@@ -408,13 +407,13 @@ def _caveats(flow: pd.DataFrame, rates: pd.DataFrame, repeat: Estimate, as_of: d
             f"Only {complete_months} complete month{'s' if complete_months != 1 else ''} of data: "
             "too short to compare with a year earlier."
         )
-    if len(rates) and rates["base"].iloc[-1] < SMALL_BASE:
+    if len(rates) and rates["base"].iloc[-1] < MIN_SAMPLE:
         before = _label(rates["period"].iloc[-1] - pd.DateOffset(months=1))
         caveats.append(
             f"Only {rates['base'].iloc[-1]} customers were active in {before}, the base of the latest "
             "retention, churn and revenue-retention rates: they are imprecise."
         )
-    if 0 < repeat.n < SMALL_BASE:
+    if 0 < repeat.n < MIN_SAMPLE:
         caveats.append(f"The repeat-purchase rate rests on only {repeat.n} customers.")
     return caveats
 
@@ -440,20 +439,3 @@ def _ratio(numerator, denominator) -> float | None:
 
 def _last(frame: pd.DataFrame, column: str):
     return frame[column].iloc[-1] if len(frame) else None
-
-
-def _jsonable(value):
-    """Plain JSON types: numpy scalars to Python, NaN to None, dates to ISO strings."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, pd.Timestamp | date):
-        return pd.Timestamp(value).date().isoformat()
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if value is pd.NaT or value is pd.NA:
-        return None
-    return value

@@ -6,6 +6,7 @@
 >>> value.profitability(company, clv=worth.table)  # profit after cost to serve, whale curve, tiers
 """
 
+from custfocus.section import presented_by
 from custfocus.value.clv import (
     CustomerValue,
     HoldoutCheck,
@@ -26,7 +27,11 @@ from custfocus.value.models import (
     merge_equal_rows,
 )
 from custfocus.value.profitability import Profitability, profitability
-from custfocus.value.summary import customer_summary, holdout_purchases, sufficient_statistics
+from custfocus.value.summary import (
+    customer_summary,
+    holdout_purchases,
+    sufficient_statistics,
+)
 
 __all__ = [
     "section",
@@ -52,10 +57,4 @@ __all__ = [
     "write_predictions",
 ]
 
-
-def section(company, context=None):
-    """The report's value section (its module loads plotly, so it is imported on first use)."""
-    from custfocus.section import Context
-    from custfocus.value.presentation import section as build
-
-    return build(company, context or Context())
+section = presented_by(__name__)

@@ -23,15 +23,20 @@ import pandas as pd
 
 from custfocus.data.company import Company
 from custfocus.errors import CustfocusError
-from custfocus.stats import to_jsonable
 from custfocus.section import Chart, Context, Headline, Section, TableView
+from custfocus.stats import to_jsonable
 from custfocus.value.charts import (
     clv_distribution_chart,
     holdout_frequency_chart,
     holdout_tracking_chart,
     parameter_table,
 )
-from custfocus.value.clv import DEFAULT_HOLDOUT_WEEKS, calibration_holdout, clv_report, shared_value
+from custfocus.value.clv import (
+    DEFAULT_HOLDOUT_WEEKS,
+    calibration_holdout,
+    clv_report,
+    shared_value,
+)
 from custfocus.value.profitability import (
     profitability,
     profitability_charts,

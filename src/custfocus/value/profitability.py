@@ -46,17 +46,21 @@ from scipy import stats as sps
 
 from custfocus.data.company import Company
 from custfocus.engine.ranking import RankedColumn
-from custfocus.pulse.stats import ces_intervals
-from custfocus.stats import to_jsonable
 from custfocus.section import Chart, Headline
-from custfocus.stats import Z95, Estimate, wilson_interval
+from custfocus.stats import (
+    MIN_SAMPLE,
+    Z95,
+    Estimate,
+    t_intervals,
+    to_jsonable,
+    wilson_interval,
+)
 
 DAYS_PER_MONTH = 365.25 / 12
 CURVE_POINTS = 200  # whale curve points pulled from the engine, plus the peak and the top fifth
 TOP_SHARE = 0.2  # the "top 20% of customers" quoted in findings
 BREAK_EVEN_SHARE = 0.10  # break-even band: +- this share of the mean gross margin per customer
 SERVICE_TOLERANCE = 0.25  # spending within 25% of the warranted level counts as in line
-SMALL_GROUP = 30  # fewer customers than this make a group's mean too imprecise to act on
 CORE, MIDDLE, TAIL = "profitable core", "break-even middle", "loss-making tail"
 TIERS = (CORE, MIDDLE, TAIL)
 ABOVE, IN_LINE, BELOW = "served above its worth", "in line", "served below its worth"
@@ -182,12 +186,12 @@ def profitability(company: Company, *, clv: ibis.Table | None = None, period_mon
         if "acquisition_cost" in customers.columns:
             channels = acquisition_by_channel(transactions, customers, service_events, as_of=as_of, clv=clv,
                                               horizon_months=horizon_months)
-            if (channels["customers"] < SMALL_GROUP).any():
-                caveats.append(f"Channels with fewer than {SMALL_GROUP} customers are marked too small: their "
+            if (channels["customers"] < MIN_SAMPLE).any():
+                caveats.append(f"Channels with fewer than {MIN_SAMPLE} customers are marked too small: their "
                                "payback and value / CAC are imprecise.")
         else:
             caveats.append("The customers table has no acquisition_cost: no acquisition payback or value / CAC.")
-    if 0 < whale.customers < SMALL_GROUP:
+    if 0 < whale.customers < MIN_SAMPLE:
         caveats.append(f"Only {whale.customers} customer{'' if whale.customers == 1 else 's'} in the period: "
                        "the whale curve and tiers are fragile.")
     return Profitability(
@@ -306,7 +310,7 @@ def profitability_by(profit: ibis.Table, customers: ibis.Table, column: str) -> 
     Columns: the attribute (missing values as "(not given)"), customers, the sums of
     :func:`customer_profit`, ``profit_per_customer`` with its t interval, ``gross_margin_rate``
     (gross margin / revenue), ``cost_to_serve_share`` (cost to serve / gross margin) and
-    ``too_small`` (fewer than ``SMALL_GROUP`` customers).
+    ``too_small`` (fewer than ``MIN_SAMPLE`` customers).
     """
     attributes = customers.select("customer_id", group=customers[column].cast("string").fill_null("(not given)"))
     joined = profit.left_join(attributes, "customer_id").drop("customer_id_right")
@@ -315,7 +319,7 @@ def profitability_by(profit: ibis.Table, customers: ibis.Table, column: str) -> 
     with np.errstate(divide="ignore", invalid="ignore"):
         frame["gross_margin_rate"] = frame["gross_margin"] / frame["revenue"].where(frame["revenue"] > 0)
         frame["cost_to_serve_share"] = frame["cost_to_serve"] / frame["gross_margin"].where(frame["gross_margin"] > 0)
-    frame["too_small"] = frame["customers"] < SMALL_GROUP
+    frame["too_small"] = frame["customers"] < MIN_SAMPLE
     frame = frame.rename(columns={"group": column})
     return frame.sort_values(["profit_per_customer", column], ascending=[False, True], ignore_index=True)
 
@@ -373,7 +377,7 @@ def acquisition_by_channel(transactions: ibis.Table, customers: ibis.Table,
             "paid_back_share": share.estimate, "paid_back_low": share.low, "paid_back_high": share.high,
             "paid_back_n": share.n, "value_to_cac": ratio.estimate, "value_to_cac_low": ratio.low,
             "value_to_cac_high": ratio.high, "contribution_rate": rate,
-            "too_small": int(row.customers) < SMALL_GROUP,
+            "too_small": int(row.customers) < MIN_SAMPLE,
         })
     return pd.DataFrame(rows, columns=["channel", "customers", "acquisition_cost", "contribution_to_date",
                                        "future_contribution", "payback_months", "payback_low", "payback_high",
@@ -410,7 +414,7 @@ def _group_sums(table: ibis.Table, key: str, clv: str | None) -> pd.DataFrame:
     if not clv:
         frame["clv"] = math.nan
     # Student t interval of a mean: the statistic pulse uses for CES.
-    _, frame["profit_low"], frame["profit_high"] = ces_intervals(
+    _, frame["profit_low"], frame["profit_high"] = t_intervals(
         frame["profit_per_customer"], frame["profit_sd"], frame["customers"])
     return frame.drop(columns="profit_sd")
 
@@ -718,7 +722,7 @@ def _channels_chart(result: Profitability) -> Chart:
     figure.update_layout(yaxis_title="value per customer / acquisition cost", xaxis_title="acquisition channel")
     return Chart("acquisition_by_channel", "Value against acquisition cost by channel, with 95% intervals",
                  _channels_finding(result), figure,
-                 f"Grey bars: fewer than {SMALL_GROUP} customers." if small.any() else None)
+                 f"Grey bars: fewer than {MIN_SAMPLE} customers." if small.any() else None)
 
 
 def _channels_finding(result: Profitability) -> str:
@@ -764,4 +768,4 @@ def _money_formatter(currency: str):
 
 
 def _small_caveat(n: int) -> str | None:
-    return f"only {n} customer{'' if n == 1 else 's'}: too few to rely on" if 0 < n < SMALL_GROUP else None
+    return f"only {n} customer{'' if n == 1 else 's'}: too few to rely on" if 0 < n < MIN_SAMPLE else None
