@@ -118,7 +118,7 @@ def default_memory_limit() -> str | None:
     """:data:`MEMORY_SHARE` of the machine's (or the container's) memory, as DuckDB reads it;
     None when it cannot be told (DuckDB then keeps its own default)."""
     total = _machine_memory()
-    return f"{max(int(total * MEMORY_SHARE / 2**20), 256)}MB" if total else None
+    return f"{max(int(total * MEMORY_SHARE / 2**20), 256)}MiB" if total else None
 
 
 def _machine_memory() -> int | None:
