@@ -225,6 +225,10 @@ def test_report_deciles_writing_and_charts(duckdb_engine, small_demo, tmp_path):
     assert report["n_customers"] == len(got)
     assert report["totals"]["clv"]["estimate"] == pytest.approx(got["clv"].sum(), rel=1e-9)
     assert report["totals"]["mean_clv"]["n"] == len(got)
+    for total, column in (("expected_alive", "p_alive"), ("expected_purchases", "expected_purchases"),
+                          ("past_revenue", "revenue")):
+        assert report["totals"][total] == pytest.approx(got[column].sum(), rel=1e-9), total
+    assert report["totals"]["repeat_buyers"] == (got["frequency"] > 0).sum()
     assert report["transaction_model"]["parameters"]["r"]["estimate"] == pytest.approx(
         value.transaction_model.params_["r"])
     assert report["spend_model"]["n_customers"] == (got["frequency"] > 0).sum()

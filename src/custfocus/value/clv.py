@@ -105,8 +105,9 @@ class CustomerValue:
     annual_discount_rate: float
     n_customers: int
     table: ibis.Table
-    # sufficient statistics: frequency, recency, T, weight, monetary_sum, and
-    # discounted_purchases (the CLV of a customer with that history at a spend of 1 per purchase)
+    # sufficient statistics (frequency, recency, T, weight, monetary_sum, revenue_sum) and the
+    # predictions of one customer with that history: p_alive, expected_purchases and
+    # discounted_purchases (the CLV at a spend of 1 per purchase)
     histories: pd.DataFrame
     model: str = "bgnbd"
     as_of: date | None = None  # None for a summary file
@@ -227,14 +228,13 @@ def _value(summary: ibis.Table, *, model: str, time_unit: str, horizon_months: i
     histories = _Histories(stats)
     horizon = horizon_months * DAYS_PER_MONTH / unit_days(time_unit)
     stats = stats.assign(
-        discounted_purchases=_discounted_purchases(value, transaction_model, histories))
-    predictions = stats[_KEYS].assign(
         p_alive=histories.p_alive(transaction_model),
         expected_purchases=histories.expected(
             transaction_model,
             lambda x, t_x, T: transaction_model.expected_purchases(horizon, x, t_x, T)),
-        discounted_purchases=stats["discounted_purchases"],
+        discounted_purchases=_discounted_purchases(value, transaction_model, histories),
     )
+    predictions = stats[[*_KEYS, "p_alive", "expected_purchases", "discounted_purchases"]]
     return replace(value, histories=stats,
                    table=_value_table(summary, predictions, spend_model, pooled_spend))
 
@@ -494,14 +494,16 @@ def _with_params(model: TransactionModel, params: np.ndarray) -> TransactionMode
 def clv_report(value: CustomerValue) -> dict:
     """A JSON-ready summary for the command line: settings, both models (parameters with
     standard errors and 95% intervals, log-likelihood, customers fitted, convergence), totals
-    over the customers (one aggregate query in the engine; ``clv`` and ``mean_clv`` with
-    estimate, low, high, n from :func:`total_clv`) and caveats."""
-    t = value.table
-    totals = t.agg(
-        repeat_buyers=(t.frequency > 0).sum(), expected_alive=t.p_alive.sum(),
-        expected_purchases=t.expected_purchases.sum(), past_revenue=t.revenue.sum(),
-    ).to_pandas().iloc[0].to_dict()
-    totals["repeat_buyers"] = int(totals["repeat_buyers"])
+    over the customers (from the merged histories, without another pass over the customers;
+    ``clv`` and ``mean_clv`` with estimate, low, high, n from :func:`total_clv`) and caveats."""
+    h = value.histories
+    weight = h["weight"].to_numpy(dtype=float)
+    totals = {
+        "repeat_buyers": int(h.loc[h["frequency"] > 0, "weight"].sum()),
+        "expected_alive": float(weight @ h["p_alive"].to_numpy()),
+        "expected_purchases": float(weight @ h["expected_purchases"].to_numpy()),
+        "past_revenue": float(h["revenue_sum"].sum(min_count=1)),  # NaN when no revenue is known
+    }
     clv = total_clv(value)
     n = max(clv.n, 1)
     totals["clv"] = clv.to_dict()
