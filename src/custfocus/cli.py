@@ -135,7 +135,9 @@ def progress_status(message: str, quiet: bool = False):
                 if done is None:
                     continue
                 current = next((t for t in bar.tasks if t.id == task), None)
-                if current is not None and current.completed > done:  # a new query began
+                if current is None:  # the step ended meanwhile
+                    continue
+                if current.completed > done:  # a new query began
                     bar.reset(task, total=100)
                 bar.update(task, total=100, completed=done)
 
