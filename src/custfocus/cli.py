@@ -134,12 +134,12 @@ def progress_status(message: str, quiet: bool = False):
                 done, task = query_progress(), step[0]
                 if done is None:
                     continue
-                current = next((t for t in bar.tasks if t.id == task), None)
-                if current is None:  # the step ended meanwhile
+                try:
+                    if bar._tasks[task].completed > done:  # a new query began
+                        bar.reset(task, total=100)
+                    bar.update(task, total=100, completed=done)
+                except KeyError:  # the step ended meanwhile
                     continue
-                if current.completed > done:  # a new query began
-                    bar.reset(task, total=100)
-                bar.update(task, total=100, completed=done)
 
         follower = threading.Thread(target=follow_queries, daemon=True)
         follower.start()
