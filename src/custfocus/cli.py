@@ -135,10 +135,10 @@ def progress_status(message: str, quiet: bool = False):
                 if done is None:
                     continue
                 try:
-                    if bar._tasks[task].completed > done:  # a new query began
+                    if next(t for t in bar.tasks if t.id == task).completed > done:  # a new query
                         bar.reset(task, total=100)
                     bar.update(task, total=100, completed=done)
-                except KeyError:  # the step ended meanwhile
+                except (StopIteration, KeyError):  # the step ended meanwhile
                     continue
 
         follower = threading.Thread(target=follow_queries, daemon=True)
