@@ -160,6 +160,7 @@ def local_spark_session():
         .appName("custfocus")
         .config("spark.driver.extraJavaOptions", f"-Dlog4j.configurationFile={_spark_log_config()}")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")  # its stage bars would cover ours
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.driver.memory", "2g")
@@ -178,6 +179,9 @@ def _spark_log_config() -> Path:
     path = Path(tempfile.mkdtemp(prefix="custfocus-spark-log-")) / "log4j2.properties"
     path.write_text(
         f"rootLogger.level = {level}\n"
+        # PySpark sets the shell's level (WARN, announced on stderr) unless its logger has one.
+        "logger.gateway.name = org.apache.spark.api.python.PythonGatewayServer\n"
+        f"logger.gateway.level = {level}\n"
         "rootLogger.appenderRef.stderr.ref = console\n"
         "appender.console.type = Console\n"
         "appender.console.name = console\n"
