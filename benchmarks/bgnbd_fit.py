@@ -96,7 +96,7 @@ def main() -> None:
 def _compare(ours: dict, theirs: dict, path: Path) -> None:
     import pandas as pd
 
-    from custfocus.value.models import BGNBD
+    from custfocus.value.fitters import BGNBD
 
     mine = {k: v["estimate"] for k, v in ours["transaction_model"]["parameters"].items()}
     spend = {k: v["estimate"] for k, v in ours["spend_model"]["parameters"].items()}

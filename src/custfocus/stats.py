@@ -133,7 +133,8 @@ def wilson_intervals(successes: np.ndarray, n: np.ndarray, z: float = Z95) -> tu
 
 
 def to_jsonable(value):
-    """Plain JSON types: numpy scalars to Python, NaN and infinity to null, dates to ISO strings."""
+    """Plain JSON types: numpy scalars to Python, NaN and infinity to null, dates to ISO strings,
+    pandas periods to their names ('2024-03', '2024Q1')."""
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -146,6 +147,8 @@ def to_jsonable(value):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
         return None
+    if isinstance(value, pd.Period):
+        return str(value)
     if isinstance(value, pd.Timestamp):
         value = value.to_pydatetime()
     if isinstance(value, _dt.datetime):

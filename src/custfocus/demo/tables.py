@@ -11,6 +11,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from custfocus.errors import InputError
 from custfocus.demo.planted import (
     ACQUISITION_CHANNELS,
     AS_OF_METADATA_KEY,
@@ -69,14 +70,37 @@ def generate(customers: int = 20_000, seed: int = 7,
     return {name: tables[name].replace_schema_metadata(stamp) for name in TABLE_NAMES}
 
 
-def write(tables: dict[str, pa.Table], out_dir: Path, fmt: str = "csv") -> dict[str, Path]:
+# The first line of the demo's custfocus.toml: a folder holding it may be overwritten by a new demo.
+DEMO_MARK = "# Written by custfocus demo: a simulated company with planted truths."
+
+
+def check_target(out_dir: Path, force: bool = False) -> None:
+    """Refuse to write the demo over a folder that holds anything but an earlier demo (unless ``force``)."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"'{out_dir}' is a file; the demo needs a folder.")
+    if force or not out_dir.exists():
+        return
+    settings = out_dir / "custfocus.toml"
+    if settings.is_file() and settings.read_text(encoding="utf-8", errors="replace").startswith(DEMO_MARK):
+        return
+    present = sorted(p.name for p in out_dir.iterdir())
+    if present:
+        listed = ", ".join(present[:5]) + (f" and {len(present) - 5} more" if len(present) > 5 else "")
+        raise InputError(f"'{out_dir}' already holds files the demo did not write ({listed}); choose another "
+                         "--out, or add --force to overwrite them.")
+
+
+def write(tables: dict[str, pa.Table], out_dir: Path, fmt: str = "csv", force: bool = False) -> dict[str, Path]:
     """Write each table as ``<name>.csv`` or ``<name>.parquet`` plus ``custfocus.toml``.
 
     Returns the written paths by table name, and ``"settings"`` for the TOML file. The as_of date
-    comes from the tables' metadata (set by :func:`generate`).
+    comes from the tables' metadata (set by :func:`generate`). A folder holding anything but an
+    earlier demo is refused unless ``force`` (see :func:`check_target`).
     """
     if fmt not in ("csv", "parquet"):
         raise ValueError(f"fmt must be 'csv' or 'parquet', got {fmt!r}")
+    check_target(out_dir, force)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
@@ -90,7 +114,7 @@ def write(tables: dict[str, pa.Table], out_dir: Path, fmt: str = "csv") -> dict[
     as_of = _as_of_of(tables)
     settings = out_dir / "custfocus.toml"
     settings.write_text(
-        f'[company]\nname = "{PLANTED.company_name}"\ncurrency = "{PLANTED.currency}"\n'
+        f'{DEMO_MARK}\n[company]\nname = "{PLANTED.company_name}"\ncurrency = "{PLANTED.currency}"\n'
         f'as_of = "{as_of.isoformat()}"\n', encoding="utf-8")
     paths["settings"] = settings
     return paths

@@ -18,7 +18,6 @@ import math
 
 import ibis
 import numpy as np
-import pandas as pd
 
 PRECISION = 1e-3
 REFINE_LIMIT = 250_000  # values pulled into Python, at most, to place ranks inside bins exactly

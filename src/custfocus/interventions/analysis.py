@@ -157,6 +157,8 @@ def analyse(company: Company, window: int | None = None, cost_per_use: CostPerUs
         raise InputError(f"The interventions analysis needs the table(s) {', '.join(missing)}.")
     if isinstance(cost_per_use, str):
         cost_per_use = CostPerUse.parse(cost_per_use)
+    if cost_per_use is not None and cost_per_use.channels:
+        _check_channels(company, cost_per_use.channels)
     step = progress or (lambda message: None)
     results = []
     for name in intervention_names(company):
@@ -202,6 +204,19 @@ def analyse_participants(frame: pd.DataFrame, intervention: str, window: Window,
         skewed=fx.too_skewed(frame.loc[treated, "net_profit"], frame.loc[~treated, "net_profit"]),
         revenue_without_cost_share=float(frame["revenue_without_cost"].sum() / revenue) if revenue > 0 else 0.0,
         subgroups=subgroups, targeting=targeting, targeting_note=note, targeted_by_group=targeted)
+
+
+def _check_channels(company: Company, channels: tuple[str, ...]) -> None:
+    """A channel the transactions never name would silently make the cost zero: refuse it."""
+    transactions = company.table("transactions")
+    if "channel" not in transactions.columns:
+        raise InputError(f"--cost-per-use names channels ({', '.join(channels)}), but the transactions have no "
+                         "channel column; give the cost alone, e.g. 6.90.")
+    known = sorted(transactions.select("channel").distinct().to_pandas()["channel"].dropna().astype(str))
+    unknown = [c for c in channels if c not in known]
+    if unknown:
+        raise InputError(f"--cost-per-use names channel(s) the transactions do not have: {', '.join(unknown)}; "
+                         f"the channels are: {', '.join(known) or 'none'}.")
 
 
 def _cost_source(company: Company, cost_per_use: CostPerUse | None) -> str:

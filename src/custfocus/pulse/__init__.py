@@ -11,8 +11,11 @@ from custfocus.pulse.metrics import (
     compare,
     csat,
     employee_nps,
+    metric_table,
+    metric_table_for,
     nps,
     responses_needed,
+    source_table,
     with_customer_attributes,
 )
 from custfocus.pulse.stats import (
@@ -42,11 +45,14 @@ __all__ = [
     "csat_difference",
     "csat_interval",
     "employee_nps",
+    "metric_table",
+    "metric_table_for",
     "nps",
     "nps_difference",
     "nps_interval",
     "responses_needed",
     "section",
+    "source_table",
     "with_customer_attributes",
 ]
 
