@@ -157,14 +157,14 @@ def test_total_clv_interval_equals_the_delta_method_customer_by_customer(duckdb_
     value = customer_value(company_on(duckdb_engine, small_demo))
     got = pulled(value)
     fitted = (value.transaction_model, value.spend_model)
-    names = [(m, k) for m in fitted for k in m.params_]
+    names = [(m, k) for m in fitted for k in m.params_.index]
     theta = np.array([m.params_[k] for m, k in names])
 
     def total(log_theta):
         models = []
         for m in fitted:
             other = type(m)()
-            other.params_ = {k: float(np.exp(log_theta[names.index((m, k))])) for k in m.params_}
+            other.params_ = {k: float(np.exp(log_theta[names.index((m, k))])) for k in m.params_.index}
             models.append(other)
         return direct_clv(*models, got, 12, 0.10, 7.0).sum()
 
