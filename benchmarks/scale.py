@@ -1,6 +1,6 @@
 """Benchmark: the whole report at scale, against a bare DuckDB floor on the same files.
 
-    python benchmarks/scale.py [--sizes 1M,20M,100M] [--repeat 3] [--memory-limit 6GB]
+    python benchmarks/scale.py [--sizes 1M,20M,100M] [--tables all|transactions] [--repeat 3] [--memory-limit 6GB]
 
 For each size (transactions), a demo company with every table is generated once and cached as
 Parquet under ``benchmarks/data/scale-<size>/`` (see ``companies.py``); ``--tables transactions``
