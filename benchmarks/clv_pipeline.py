@@ -1,116 +1,69 @@
-"""Benchmark: the whole CLV pipeline, from a Parquet file of transactions to a Parquet file with
-the 12-month CLV of every customer, custfocus against lifetimes and against a bare DuckDB floor.
+"""Benchmark: `custfocus clv DATA --out predictions.parquet` on 3M customers / 9M transactions,
+against lifetimes and against a bare DuckDB per-customer GROUP BY, each as a user runs it.
 
-Run: ``python benchmarks/clv_pipeline.py [--customers 3000000] [--repeat 1]`` (lifetimes comes
-with the ``bench`` extra). The data are the demo company's transactions (customer_id, date,
-amount; about 3.1 rows per customer, refunds included), generated once into
-``benchmarks/data/`` (git-ignored).
+    python benchmarks/clv_pipeline.py [--customers 3000000] [--repeat 3] [--lifetimes-limit 900]
 
-Contenders, each timed inside its own process from reading the file to writing its output:
+The company is the demo company's transactions (customer_id, date, amount; about 3.1 rows per
+customer, refunds included) as Parquet, generated once into ``benchmarks/data/`` with its
+``custfocus.toml``. Each contender is a whole process (start-up, imports, reading, validation and
+writing included), the median of ``--repeat`` runs, with the peak memory of its process tree:
 
-- custfocus: ``customer_value`` (summary in DuckDB, BG/NBD and Gamma-Gamma fitted on sufficient
-  statistics, predictions joined back in the engine) and ``write_predictions``;
+- custfocus: ``custfocus clv DATA --out predictions.parquet --json`` (load and validate, the
+  per-customer summary in DuckDB, BG/NBD and Gamma-Gamma on sufficient statistics, every
+  customer's 12-month CLV written by the engine, totals with the CLV's interval);
 - lifetimes: pandas reads the file, ``summary_data_from_transaction_data`` (purchase rows only,
   ``freq="D"``, weeks through ``freq_multiplier=7``, as custfocus), ``BetaGeoFitter``,
   ``GammaGammaFitter``, ``customer_lifetime_value`` (12 months, the same monthly discount rate),
-  written with pandas. If it has not finished within ``--lifetimes-limit`` seconds (default 600)
-  it is stopped and run again on every tenth customer; its time is then extrapolated linearly to
-  all customers and labelled so (its memory is the subsample's);
-- floor: one DuckDB SQL statement computing the same per-customer summary (frequency, recency,
-  T, monetary value, first purchase, revenue) from the same file and writing it to Parquet: what
-  the table work alone costs, without any model.
+  written with pandas. If it has not finished within ``--lifetimes-limit`` seconds it is stopped
+  and run once on every tenth customer, its time multiplied by ten and labelled EXTRAPOLATED;
+- floor: one bare DuckDB process computing the same per-customer summary (frequency, recency, T,
+  monetary value, first purchase, revenue) from the same file and writing it to Parquet: the table
+  work alone, without validation or any model.
 
-Peak memory: each contender runs in a child of a fresh measuring process, which reads
-``getrusage(RUSAGE_CHILDREN).ru_maxrss`` once the child is done, so that peaks do not mix.
-
-Targets (issue "Customer value and loyalty"): lifetimes / custfocus >= 10 and custfocus / floor
-<= 2.5 in time.
+Targets (issue 10): lifetimes / custfocus >= 10 and custfocus / floor <= 2.5 in wall time.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import resource
-import subprocess
 import sys
-import time
+import tempfile
 from pathlib import Path
 
-DATA = Path(__file__).parent / "data"
-LIFETIMES_SUBSAMPLE = 10  # every tenth customer when lifetimes is too slow for all of them
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from companies import demo_company
+from measure import custfocus, measure, python, source_env
+
+LIFETIMES_SUBSAMPLE = 10
 ANNUAL_DISCOUNT_RATE = 0.10
-HORIZON_MONTHS = 12
 
+LIFETIMES = """
+import sys
+import pandas as pd
+from lifetimes import BetaGeoFitter, GammaGammaFitter
+from lifetimes.utils import summary_data_from_transaction_data
+source, out, as_of, rate, every = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4]), int(sys.argv[5])
+frame = pd.read_parquet(source)
+if every > 1:
+    frame = frame[frame["customer_id"].str[-1] == "0"]  # ids end in digits: every tenth customer
+purchases = frame[frame["amount"] > 0]  # lifetimes counts every row as a purchase
+summary = summary_data_from_transaction_data(purchases, "customer_id", "date", monetary_value_col="amount",
+                                             observation_period_end=as_of, freq="D", freq_multiplier=7)
+fitted = summary[summary["T"] > 0]
+bgf = BetaGeoFitter().fit(fitted["frequency"], fitted["recency"], fitted["T"])
+buyers = summary[summary["frequency"] > 0]
+ggf = GammaGammaFitter().fit(buyers["frequency"], buyers["monetary_value"])
+clv = ggf.customer_lifetime_value(bgf, summary["frequency"], summary["recency"], summary["T"],
+                                  summary["monetary_value"], time=12, discount_rate=rate, freq="W")
+summary.assign(clv=clv).to_parquet(out)
+print(len(summary), float(clv.sum()))
+"""
 
-def transactions_path(customers: int) -> Path:
-    return DATA / f"demo-transactions-{customers}.parquet"
-
-
-def prepare(customers: int) -> Path:
-    """The demo company's transactions as Parquet, generated once."""
-    path = transactions_path(customers)
-    if not path.exists():
-        import pyarrow.parquet as pq
-
-        from custfocus import demo
-
-        print(f"generating the demo company's transactions for {customers:,} customers ...",
-              flush=True)
-        DATA.mkdir(parents=True, exist_ok=True)
-        transactions = demo.generate(customers, seed=11)["transactions"]
-        pq.write_table(transactions.select(["customer_id", "date", "amount"]), path)
-    return path
-
-
-def as_of():
-    from custfocus import demo
-
-    return demo.PLANTED.default_as_of
-
-
-# --- contenders: each returns facts to print; run inside a worker process -----------------------
-
-
-def run_custfocus(source: Path, out: Path, every: int) -> dict:
-    from custfocus.engine import connect
-    from custfocus.value.clv import customer_value, write_predictions
-
-    transactions = connect("duckdb").con.read_parquet(str(source))
-    value = customer_value(transactions, as_of=as_of(), horizon_months=HORIZON_MONTHS,
-                           annual_discount_rate=ANNUAL_DISCOUNT_RATE)
-    write_predictions(value, out)
-    return {"params": value.transaction_model.params_.to_dict(), "spend": value.spend_model.params_.to_dict()}
-
-
-def run_lifetimes(source: Path, out: Path, every: int) -> dict:
-    import pandas as pd
-    from lifetimes import BetaGeoFitter, GammaGammaFitter
-    from lifetimes.utils import summary_data_from_transaction_data
-
-    from custfocus.value.clv import monthly_rate
-
-    frame = pd.read_parquet(source)
-    if every > 1:
-        frame = frame[frame["customer_id"].str[1:].astype("int64") % every == 0]
-    purchases = frame[frame["amount"] > 0]  # lifetimes counts every row as a purchase
-    summary = summary_data_from_transaction_data(
-        purchases, "customer_id", "date", monetary_value_col="amount",
-        observation_period_end=as_of(), freq="D", freq_multiplier=7)
-    fitted = summary[summary["T"] > 0]
-    bgf = BetaGeoFitter().fit(fitted["frequency"], fitted["recency"], fitted["T"])
-    buyers = summary[summary["frequency"] > 0]
-    ggf = GammaGammaFitter().fit(buyers["frequency"], buyers["monetary_value"])
-    # freq="W": lifetimes steps months of 4.345 weeks (custfocus: 30.4375 / 7 = 4.348).
-    clv = ggf.customer_lifetime_value(
-        bgf, summary["frequency"], summary["recency"], summary["T"], summary["monetary_value"],
-        time=HORIZON_MONTHS, discount_rate=monthly_rate(ANNUAL_DISCOUNT_RATE), freq="W")
-    summary.assign(clv=clv).to_parquet(out)
-    return {"params": {k: float(v) for k, v in bgf.params_.items()},
-            "spend": {k: float(v) for k, v in ggf.params_.items()}}
-
-
-FLOOR_SQL = """
+FLOOR = """
+import sys, duckdb
+source, out, as_of = sys.argv[1], sys.argv[2], sys.argv[3]
+duckdb.connect().execute(f'''
 COPY (
   WITH daily AS (
     SELECT customer_id, date, count(*) FILTER (WHERE amount > 0) AS purchases,
@@ -133,120 +86,67 @@ COPY (
               ELSE 0.0 END AS monetary_value,
          first_purchase, revenue
   FROM customers WHERE purchase_days > 0
-) TO '{out}' (FORMAT parquet)
+) TO '{out}' (FORMAT parquet)''')
 """
 
 
-def run_floor(source: Path, out: Path, every: int) -> dict:
-    import duckdb
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=3_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--lifetimes-limit", type=float, default=900.0)
+    args = parser.parse_args()
+    from custfocus.demo.planted import PLANTED
+    from custfocus.value.clv import monthly_rate
 
-    duckdb.connect().execute(FLOOR_SQL.format(source=source, as_of=as_of().isoformat(), out=out))
-    return {}
-
-
-CONTENDERS = {"custfocus": run_custfocus, "lifetimes": run_lifetimes, "floor": run_floor}
-
-
-def worker(name: str, source: Path, every: int) -> None:
-    out = DATA / f"out-{name}.parquet"
-    wall, cpu = time.perf_counter(), time.process_time()
-    facts = CONTENDERS[name](source, out, every)
-    facts.update(seconds=time.perf_counter() - wall, cpu_seconds=time.process_time() - cpu)
-    # Checked after the clock: customers written and, for the CLV contenders, their total.
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
-
-    written = pq.read_table(out, columns=["clv"] if name != "floor" else ["frequency"])
-    facts["customers"] = written.num_rows
-    if name != "floor":
-        facts["total_clv"] = pc.sum(written["clv"]).as_py()
-    print(json.dumps(facts))
-
-
-def measure(name: str, source: Path, every: int, limit: float | None) -> None:
-    """Run one contender in a child process; report its facts and peak memory."""
-    command = [sys.executable, __file__, "--worker", name, "--source", str(source),
-               "--every", str(every)]
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=limit,
-                              check=True)
-    except subprocess.TimeoutExpired:
-        print(json.dumps({"timeout": limit}))
-        return
-    except subprocess.CalledProcessError as err:
-        print(json.dumps({"error": err.stderr.strip().splitlines()[-1:]}))
-        return
-    facts = json.loads(done.stdout.strip().splitlines()[-1])
-    facts["peak_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(json.dumps(facts))
-
-
-def contend(name: str, source: Path, every: int = 1, limit: float | None = None) -> dict:
-    command = [sys.executable, __file__, "--measure", name, "--source", str(source),
-               "--every", str(every)]
-    if limit:
-        command += ["--limit", str(limit)]
-    done = subprocess.run(command, capture_output=True, text=True, check=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def best_of(name: str, source: Path, repeat: int) -> dict:
-    runs = [contend(name, source) for _ in range(repeat)]
-    return min(runs, key=lambda facts: facts["seconds"])
-
-
-def main(customers: int, repeat: int, lifetimes_limit: float) -> None:
-    source = prepare(customers)
+    folder = demo_company(f"clv-{args.customers}", args.customers,
+                          columns={"transactions": ["customer_id", "date", "amount"]})
+    source = folder / "transactions.parquet"
     import pyarrow.parquet as pq
 
     rows = pq.ParquetFile(source).metadata.num_rows
-    print(f"{rows:,} transactions of {customers:,} customers in {source}")
-    floor = best_of("floor", source, repeat)
-    ours = best_of("custfocus", source, repeat)
-    theirs, note = contend("lifetimes", source, limit=lifetimes_limit), ""
-    if "timeout" in theirs:
-        sample = contend("lifetimes", source, every=LIFETIMES_SUBSAMPLE)
-        note = (f"  [EXTRAPOLATED: stopped after {lifetimes_limit:.0f} s on all customers; run on "
-                f"every {LIFETIMES_SUBSAMPLE}th customer ({sample.get('customers', 0):,}) in "
-                f"{sample.get('seconds', float('nan')):.1f} s, times x{LIFETIMES_SUBSAMPLE}; "
-                "memory of the subsample]")
-        theirs = sample | {"seconds": sample["seconds"] * LIFETIMES_SUBSAMPLE,
-                           "cpu_seconds": sample["cpu_seconds"] * LIFETIMES_SUBSAMPLE}
-    for name, facts in (("floor (DuckDB SQL)", floor), ("custfocus", ours),
-                        ("lifetimes", theirs)):
-        if "error" in facts:
-            print(f"{name:20s}: failed: {facts['error']}")
-            continue
-        print(f"{name:20s}: {facts['seconds']:8.2f} s wall, {facts['cpu_seconds']:8.2f} s CPU, "
-              f"peak {facts['peak_mb']:8.0f} MB, {facts['customers']:,} customers"
-              + (note if name == "lifetimes" else ""))
-    for name, facts in (("custfocus", ours), ("lifetimes", theirs)):
-        if "params" in facts:
-            fitted = facts["params"] | facts["spend"]
-            params = ", ".join(f"{k} {v:.4g}" for k, v in fitted.items())
-            print(f"{name:20s}: {params}; total CLV {facts['total_clv']:,.0f}")
-    if "seconds" in theirs:
-        print(f"lifetimes / custfocus: {theirs['seconds'] / ours['seconds']:6.1f}x wall "
-              f"(target >= 10), {theirs['peak_mb'] / ours['peak_mb']:.1f}x peak memory")
-    print(f"custfocus / floor    : {ours['seconds'] / floor['seconds']:6.2f}x wall "
-          f"(target <= 2.5), {ours['peak_mb'] / floor['peak_mb']:.1f}x peak memory")
+    print(f"{rows:,} transactions of {args.customers:,} customers in {source}; "
+          f"each contender the median of {args.repeat} whole-process runs")
+    work = Path(tempfile.mkdtemp(prefix="custfocus-clv-bench-"))
+    as_of = PLANTED.default_as_of.isoformat()
+    floor = measure("floor (bare DuckDB GROUP BY)", python(FLOOR, source, work / "floor.parquet", as_of),
+                    repeat=args.repeat)
+    print(floor.line(), flush=True)
+    ours = measure("custfocus clv", custfocus("clv", folder, "--out", work / "ours.parquet", "--json"),
+                   repeat=args.repeat, env=source_env())
+    print(ours.line(), flush=True)
+    lifetimes = python(LIFETIMES, source, work / "theirs.parquet", as_of,
+                       monthly_rate(ANNUAL_DISCOUNT_RATE))
+    theirs = measure("lifetimes", [*lifetimes, "1"], repeat=args.repeat, timeout=args.lifetimes_limit)
+    note = ""
+    if not theirs.ok:
+        sample = measure("lifetimes (every 10th customer)", [*lifetimes, str(LIFETIMES_SUBSAMPLE)], repeat=1)
+        print(f"lifetimes did not finish within {args.lifetimes_limit:.0f} s; " + sample.line())
+        theirs = sample
+        note = f" [EXTRAPOLATED: {LIFETIMES_SUBSAMPLE}x the subsample's time]"
+    else:
+        print(theirs.line(), flush=True)
+    scale = LIFETIMES_SUBSAMPLE if note else 1
+    if ours.ok and theirs.ok:
+        print(f"lifetimes / custfocus: {scale * theirs.seconds / ours.seconds:6.2f}x  (target >= 10){note}; "
+              f"peak memory {ours.peak_mb:,.0f} MB vs {theirs.peak_mb:,.0f} MB")
+    if ours.ok and floor.ok:
+        print(f"custfocus / floor    : {ours.seconds / floor.seconds:6.2f}x  (target <= 2.5)")
+    _agreement(work)
+
+
+def _agreement(work: Path) -> None:
+    """Customers and total CLV of both CLV contenders, read after the clocks stopped."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    for name in ("ours", "theirs"):
+        path = work / f"{name}.parquet"
+        if path.exists():
+            table = pq.read_table(path, columns=["clv"])
+            print(f"{'custfocus' if name == 'ours' else 'lifetimes'}: {table.num_rows:,} customers, "
+                  f"total CLV {pc.sum(table['clv']).as_py():,.0f}")
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--customers", type=int, default=3_000_000)
-    parser.add_argument("--repeat", type=int, default=1, help="runs of custfocus and the floor "
-                        "(the best is kept)")
-    parser.add_argument("--lifetimes-limit", type=float, default=600.0)
-    parser.add_argument("--worker", choices=CONTENDERS)
-    parser.add_argument("--measure", choices=CONTENDERS)
-    parser.add_argument("--source", type=Path)
-    parser.add_argument("--every", type=int, default=1)
-    parser.add_argument("--limit", type=float)
-    args = parser.parse_args()
-    if args.worker:
-        worker(args.worker, args.source, args.every)
-    elif args.measure:
-        measure(args.measure, args.source, args.every, args.limit)
-    else:
-        main(args.customers, args.repeat, args.lifetimes_limit)
+    main()

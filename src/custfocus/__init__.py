@@ -9,7 +9,6 @@
 import importlib
 
 from custfocus.data.company import Company
-from custfocus.stats import Estimate
 
 ANALYSIS_MODULES = ("pulse", "retention", "loyalty", "value", "profitability", "interventions", "demo")
 
@@ -18,9 +17,14 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name: str):
-    # Analysis modules load on first use, so the command line starts without plotly or scikit-learn.
+    # Analysis modules (and Estimate, with numpy and pandas) load on first use, so the command line
+    # starts without plotly, scikit-learn or pandas.
     if name in ANALYSIS_MODULES:
         return importlib.import_module(f"custfocus.{name}")
+    if name == "Estimate":
+        from custfocus.stats import Estimate
+
+        return Estimate
     raise AttributeError(f"module 'custfocus' has no attribute '{name}'")
 
 

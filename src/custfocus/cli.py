@@ -32,15 +32,17 @@ from dataclasses import dataclass, fields
 from datetime import date
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, get_type_hints
+from typing import TYPE_CHECKING, Annotated, Any, get_type_hints
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from custfocus.errors import CustfocusError, InputError, ValidationFailed
+
+if TYPE_CHECKING:  # pandas loads on first use: `custfocus --help` starts without it
+    import pandas as pd
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None,
@@ -60,6 +62,24 @@ def say(console: Console, label: str, style: str, message: str) -> None:
 
 
 # --- shared options, declared once -----------------------------------------------------------------
+
+
+@app.callback()
+def main(
+    memory_limit: Annotated[str | None, typer.Option(
+        "--memory-limit", help="DuckDB's memory limit, e.g. 6GB (default: half the machine's memory); "
+        "what does not fit spills to disk.")] = None,
+    temp_directory: Annotated[Path | None, typer.Option(
+        "--temp-directory", help="Where DuckDB spills (default: a fresh folder in the system's temp directory).")] = None,
+):
+    """custfocus: is the company customer focused? Loyalty vs retention, value, pulse surveys, one report."""
+    # Through the environment, so every engine this run starts (the loader's too) gets them; the
+    # engine module (and Ibis with it) is imported only when they are given.
+    if memory_limit or temp_directory:
+        from custfocus.engine import MEMORY_LIMIT_ENV, TEMP_DIRECTORY_ENV
+
+        os.environ.update({MEMORY_LIMIT_ENV: memory_limit} if memory_limit else {})
+        os.environ.update({TEMP_DIRECTORY_ENV: str(temp_directory)} if temp_directory else {})
 
 
 class EngineName(str, Enum):
@@ -203,12 +223,56 @@ def handles_errors(function: Callable) -> Callable:
 
 @contextmanager
 def progress_status(message: str):
-    """A Rich spinner on stderr whose text the library updates through its progress callback."""
+    """Progress on stderr: each step the library announces through its progress callback, with
+    its elapsed time and, while the engine runs a query, a bar and the time left (DuckDB's own
+    estimate of how much of the query is done)."""
     if not err.is_terminal:
         yield lambda text: None
         return
-    with err.status(Text(message)) as status:
-        yield lambda text: status.update(Text(text))
+    import threading
+
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        SpinnerColumn,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    # Step texts can name a user's file: shown literally, never read as markup.
+    columns = (SpinnerColumn(), TextColumn("{task.description}", markup=False), BarColumn(), TaskProgressColumn(),
+               TextColumn("elapsed"), TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn())
+    with Progress(*columns, console=err, transient=True) as bar:
+        step = [bar.add_task(message, total=None)]
+        stop = threading.Event()
+
+        def announce(text: str) -> None:
+            bar.remove_task(step[0])
+            step[0] = bar.add_task(text, total=None)
+
+        def follow_queries() -> None:
+            from custfocus.engine import query_progress
+
+            while not stop.wait(0.25):
+                done, task = query_progress(), step[0]
+                if done is None:
+                    continue
+                try:
+                    if next(t for t in bar.tasks if t.id == task).completed > done:  # a new query
+                        bar.reset(task, total=100)
+                    bar.update(task, total=100, completed=done)
+                except (StopIteration, KeyError):  # the step ended meanwhile
+                    continue
+
+        follower = threading.Thread(target=follow_queries, daemon=True)
+        follower.start()
+        try:
+            yield announce
+        finally:
+            stop.set()
+            follower.join()
 
 
 def parse_date(text: str | None, option: str) -> date | None:
@@ -286,6 +350,8 @@ def print_frame(frame: pd.DataFrame, title: str, percent: tuple[str, ...] = ()) 
 
 
 def _cell(value) -> str:
+    import pandas as pd
+
     if isinstance(value, pd.Timestamp):
         return f"{value:%Y-%m-%d}"
     if isinstance(value, float):
@@ -561,7 +627,10 @@ def interventions(
 
 
 def _print_interventions(results) -> None:
-    from custfocus.interventions.presentation import targeting_sentence, verdict_sentence
+    from custfocus.interventions.presentation import (
+        targeting_sentence,
+        verdict_sentence,
+    )
 
     for result in results:
         out.print(Text.assemble((result.intervention, "bold"), f": {verdict_sentence(result)}"))

@@ -10,12 +10,14 @@ from __future__ import annotations
 import datetime as _dt
 import math
 from dataclasses import asdict, dataclass
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
-Z95 = float(sps.norm.ppf(0.975))
+# Normal quantiles from the standard library and scipy.stats imported where a t quantile is needed:
+# importing it here would cost every command, `custfocus --help` included, half a second.
+Z95 = NormalDist().inv_cdf(0.975)
 # Below this many observations the normal approximations behind the intervals here are unreliable,
 # so every analysis flags a group this small as too thin to conclude.
 MIN_SAMPLE = 30
@@ -23,7 +25,7 @@ MIN_SAMPLE = 30
 
 def z_value(confidence: float = 0.95) -> float:
     """The two-sided normal quantile for ``confidence``."""
-    return float(sps.norm.ppf(0.5 + confidence / 2))
+    return NormalDist().inv_cdf(0.5 + confidence / 2)
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,8 @@ def welch(mean_a: float, var_a: float, n_a: int, mean_b: float, var_b: float, n_
     if not se > 0:
         return Welch(float(estimate), se, math.nan, math.nan, math.nan, math.nan)
     df = (share_a + share_b) ** 2 / (share_a**2 / (n_a - 1) + share_b**2 / (n_b - 1))
+    from scipy import stats as sps
+
     spread = float(sps.t.ppf(0.5 + confidence / 2, df)) * se
     p_value = float(2 * sps.t.sf(abs(estimate) / se, df))
     return Welch(float(estimate), se, float(df), estimate - spread, estimate + spread, p_value)
@@ -97,6 +101,8 @@ def t_intervals(mean, sd, n, confidence: float = 0.95):
     n = np.asarray(n, dtype=float)
     enough = n >= 2
     degrees = np.where(enough, n - 1, 1.0)
+    from scipy import stats as sps
+
     with np.errstate(invalid="ignore", divide="ignore"):
         spread = sps.t.ppf(0.5 + confidence / 2, degrees) * np.asarray(sd, dtype=float) / np.sqrt(n)
     spread = np.where(enough, spread, np.nan)

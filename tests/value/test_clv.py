@@ -151,6 +151,34 @@ def test_too_few_repeat_buyers_fall_back_to_the_pooled_mean_spend(duckdb_engine)
     np.testing.assert_allclose(got["expected_spend"], pooled, rtol=1e-12)
 
 
+def test_total_clv_interval_equals_the_delta_method_customer_by_customer(duckdb_engine, small_demo):
+    """The one-pass gradient (analytic for spend, forward differences on the merged histories)
+    against central differences of the total computed customer by customer."""
+    value = customer_value(company_on(duckdb_engine, small_demo))
+    got = pulled(value)
+    fitted = (value.transaction_model, value.spend_model)
+    names = [(m, k) for m in fitted for k in m.params_.index]
+    theta = np.array([m.params_[k] for m, k in names])
+
+    def total(log_theta):
+        models = []
+        for m in fitted:
+            other = type(m)()
+            other.params_ = {k: float(np.exp(log_theta[names.index((m, k))])) for k in m.params_.index}
+            models.append(other)
+        return direct_clv(*models, got, 12, 0.10, 7.0).sum()
+
+    step = 1e-5
+    gradient = np.array([(total(np.log(theta) + step * e) - total(np.log(theta) - step * e))
+                         / (2 * step) for e in np.eye(theta.size)])
+    covariance = np.zeros((theta.size, theta.size))
+    covariance[:4, :4] = fitted[0].covariance_.to_numpy()
+    covariance[4:, 4:] = fitted[1].covariance_.to_numpy()
+    half = 1.959964 * np.sqrt(gradient @ (covariance / np.outer(theta, theta)) @ gradient)
+    got_total = total_clv(value)
+    assert got_total.high - got_total.estimate == pytest.approx(half, rel=1e-4)
+
+
 def test_total_clv_interval_matches_drawn_parameters(duckdb_engine, small_demo):
     """The delta-method interval of the total CLV against totals computed customer by customer
     for parameters drawn from the fits' asymptotic normal distributions."""
@@ -197,6 +225,10 @@ def test_report_deciles_writing_and_charts(duckdb_engine, small_demo, tmp_path):
     assert report["n_customers"] == len(got)
     assert report["totals"]["clv"]["estimate"] == pytest.approx(got["clv"].sum(), rel=1e-9)
     assert report["totals"]["mean_clv"]["n"] == len(got)
+    for total, column in (("expected_alive", "p_alive"), ("expected_purchases", "expected_purchases"),
+                          ("past_revenue", "revenue")):
+        assert report["totals"][total] == pytest.approx(got[column].sum(), rel=1e-9), total
+    assert report["totals"]["repeat_buyers"] == (got["frequency"] > 0).sum()
     assert report["transaction_model"]["parameters"]["r"]["estimate"] == pytest.approx(
         value.transaction_model.params_["r"])
     assert report["spend_model"]["n_customers"] == (got["frequency"] > 0).sum()
@@ -209,8 +241,11 @@ def test_report_deciles_writing_and_charts(duckdb_engine, small_demo, tmp_path):
     np.testing.assert_allclose(deciles["clv"], totals, rtol=1e-9)
     assert deciles["cumulative_share"].iloc[-1] == pytest.approx(1.0)
 
-    for suffix in (".parquet", ".csv"):
-        path = write_predictions(value, tmp_path / f"clv{suffix}")
+    quoted = tmp_path / "O'Brien's \"team\""
+    quoted.mkdir()
+    for suffix, folder in ((".parquet", tmp_path), (".csv", tmp_path), (".parquet", quoted)):
+        path = write_predictions(value, folder / f"clv{suffix}")
+        assert path.parent == folder
         written = (pd.read_parquet(path) if suffix == ".parquet" else pd.read_csv(path))
         written = written.sort_values("customer_id", ignore_index=True)
         np.testing.assert_allclose(written["clv"], got["clv"], rtol=1e-12)

@@ -40,7 +40,7 @@ from custfocus.data.validation import (
     resolve_columns,
     typed_value,
 )
-from custfocus.engine import Engine, connect, sql_identifier, sql_literal
+from custfocus.engine import Engine, connect, duckdb_backend, sql_identifier, sql_literal
 from custfocus.engine.scratch import scratch
 from custfocus.errors import InputError, ValidationFailed
 
@@ -107,7 +107,7 @@ class _Loader:
         self.rejected_dir = Path(rejected_dir) if rejected_dir else _default_rejected_dir(source, self.folder)
         self.engine = engine if isinstance(engine, Engine) else connect(engine, spark_session=spark_session)
         # Files are read by DuckDB: the engine's own connection when it is DuckDB, else a private one.
-        self.con = self.engine.con if self.engine.name == "duckdb" else ibis.duckdb.connect()
+        self.con = self.engine.con if self.engine.name == "duckdb" else duckdb_backend()
         # Naive timestamps are read in the company's zone (checked when the settings were read).
         self.con.raw_sql(f"SET TimeZone = {sql_literal(self.settings.time_zone)}")
         self.notes: list[str] = []

@@ -2,10 +2,21 @@
 
 Analyses are Ibis expressions and never name a backend; they receive tables that live on the
 engine chosen here. Only compact results are pulled into Python.
+
+DuckDB's memory is bounded by its own ``memory_limit`` and what does not fit spills to a temporary
+directory, so a company larger than memory still runs. The limit defaults to half of the machine's
+memory (or of the container's limit), leaving the rest to Python and to other programs; set it with
+``connect(memory_limit="6GB")``, the environment variable ``CUSTFOCUS_MEMORY_LIMIT`` or the command
+line's ``--memory-limit``; the spill directory likewise with ``temp_directory`` /
+``CUSTFOCUS_TEMP_DIRECTORY`` (default: a fresh folder in the system's temporary directory, removed
+at exit).
 """
 
 from __future__ import annotations
 
+import os
+import re
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +28,11 @@ import pyarrow.parquet as pq
 from custfocus.engine.scratch import remove, scratch_dir
 
 ENGINES = ("duckdb", "spark")
+SPARK_LOG_LEVEL_ENV = "CUSTFOCUS_SPARK_LOG_LEVEL"  # e.g. WARN or INFO to see Spark's own logging
+MEMORY_LIMIT_ENV = "CUSTFOCUS_MEMORY_LIMIT"
+TEMP_DIRECTORY_ENV = "CUSTFOCUS_TEMP_DIRECTORY"
+MEMORY_SHARE = 0.5  # of the machine's memory for DuckDB by default
+_SIZE = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.IGNORECASE)
 
 
 class EngineError(RuntimeError):
@@ -70,13 +86,78 @@ def sql_identifier(name: str) -> str:
     return '"' + str(name).replace('"', '""') + '"'
 
 
-def connect(engine: str = "duckdb", *, spark_session=None) -> Engine:
-    """Start the engine by name. ``spark_session`` lets a caller pass a session it already has."""
+def connect(engine: str = "duckdb", *, spark_session=None, memory_limit: str | None = None,
+            temp_directory: str | Path | None = None) -> Engine:
+    """Start the engine by name. ``spark_session`` lets a caller pass a session it already has;
+    ``memory_limit`` (e.g. "6GB") and ``temp_directory`` bound DuckDB (see the module doc)."""
     if engine == "duckdb":
-        return Engine("duckdb", ibis.duckdb.connect())
+        return Engine("duckdb", duckdb_backend(memory_limit, temp_directory))
     if engine == "spark":
         return Engine("spark", ibis.pyspark.connect(spark_session or local_spark_session()))
     raise EngineError(f"Unknown engine '{engine}': choose one of {', '.join(ENGINES)}.")
+
+
+def duckdb_backend(memory_limit: str | None = None, temp_directory: str | Path | None = None):
+    """An embedded DuckDB (an Ibis backend) whose memory is bounded and which spills to disk."""
+    limit = memory_limit or os.environ.get(MEMORY_LIMIT_ENV) or default_memory_limit()
+    if limit is not None and not _SIZE.match(str(limit)):
+        raise EngineError(f"The memory limit '{limit}' is not a size: write it like 6GB or 500MB.")
+    folder = temp_directory or os.environ.get(TEMP_DIRECTORY_ENV) or _spill_directory()
+    # Both values are checked or ours before they reach SQL: a size matched above, a folder quoted.
+    config = {"temp_directory": str(folder)}
+    if limit is not None:
+        config["memory_limit"] = str(limit).replace(" ", "")
+    backend = ibis.duckdb.connect(**config)
+    # Progress is tracked, not printed, so that the command line can show it (query_progress).
+    backend.con.execute("SET enable_progress_bar = true; SET enable_progress_bar_print = false")
+    _latest.clear()
+    _latest.append(weakref.ref(backend.con))
+    return backend
+
+
+_latest: list[weakref.ref] = []  # the DuckDB connection this process started last
+
+
+def query_progress() -> float | None:
+    """Percent done (0-100) of the query running on the DuckDB this process started last, or None
+    when none is running. Safe to call from another thread while the query runs."""
+    con = _latest[0]() if _latest else None
+    try:
+        done = con.query_progress() if con is not None else -1
+    except Exception:  # a closed connection, or a DuckDB without progress tracking
+        return None
+    return done if done >= 0 else None
+
+
+def default_memory_limit() -> str | None:
+    """:data:`MEMORY_SHARE` of the machine's (or the container's) memory, as DuckDB reads it;
+    None when it cannot be told (DuckDB then keeps its own default)."""
+    total = _machine_memory()
+    return f"{max(int(total * MEMORY_SHARE / 2**20), 256)}MiB" if total else None
+
+
+def _machine_memory() -> int | None:
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        total = None
+    try:  # a container's own limit (cgroup v2) when it is lower
+        text = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        if text.isdigit():
+            total = min(total or int(text), int(text))
+    except OSError:
+        pass
+    return total
+
+
+_spill: list[Path] = []
+
+
+def _spill_directory() -> Path:
+    """One fresh spill folder per process, removed when the process ends."""
+    if not _spill:
+        _spill.append(scratch_dir("custfocus-spill-"))
+    return _spill[0]
 
 
 def local_spark_session():
@@ -91,7 +172,9 @@ def local_spark_session():
     return (
         SparkSession.builder.master("local[2]")
         .appName("custfocus")
+        .config("spark.driver.extraJavaOptions", f"-Dlog4j.configurationFile={_spark_log_config()}")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")  # its stage bars would cover ours
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.driver.memory", "2g")
@@ -99,3 +182,25 @@ def local_spark_session():
         .config("spark.sql.warehouse.dir", str(scratch_dir("custfocus-spark-")))
         .getOrCreate()
     )
+
+
+def _spark_log_config() -> Path:
+    """A log4j2 configuration that keeps Spark's logging out of the user's terminal: errors only,
+    unless ``CUSTFOCUS_SPARK_LOG_LEVEL`` asks for more."""
+    level = os.environ.get(SPARK_LOG_LEVEL_ENV, "ERROR").strip().upper()
+    if level not in ("OFF", "FATAL", "ERROR", "WARN", "INFO", "DEBUG", "TRACE", "ALL"):
+        raise EngineError(f"{SPARK_LOG_LEVEL_ENV} '{level}' is not a log level: use ERROR, WARN, INFO or DEBUG.")
+    path = scratch_dir("custfocus-spark-log-") / "log4j2.properties"
+    path.write_text(
+        f"rootLogger.level = {level}\n"
+        # PySpark sets the shell's level (WARN, announced on stderr) unless its logger has one.
+        "logger.gateway.name = org.apache.spark.api.python.PythonGatewayServer\n"
+        f"logger.gateway.level = {level}\n"
+        "rootLogger.appenderRef.stderr.ref = console\n"
+        "appender.console.type = Console\n"
+        "appender.console.name = console\n"
+        "appender.console.target = SYSTEM_ERR\n"
+        "appender.console.layout.type = PatternLayout\n"
+        "appender.console.layout.pattern = %d{HH:mm:ss} %p %c{1}: %m%n\n",
+        encoding="utf-8")
+    return path

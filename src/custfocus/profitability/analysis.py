@@ -45,6 +45,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from custfocus.data.company import Company
+from custfocus.engine.ranking import RankedColumn
 from custfocus.stats import (
     MIN_SAMPLE,
     Z95,
@@ -234,8 +235,9 @@ def customer_profit(transactions: ibis.Table, service_events: ibis.Table | None 
 def whale_curve(profit: ibis.Table, points: int = CURVE_POINTS) -> WhaleCurve:
     """The whale curve of a :func:`customer_profit` table, computed in the engine.
 
-    A window sum over the customers ranked by profit gives the cumulative profit; about ``points``
-    evenly spaced ranks come back, plus the peak and the top fifth.
+    The cumulative profit of the top k customers comes from profit bins aggregated in the engine
+    (:class:`~custfocus.engine.ranking.RankedColumn`, no window over all customers), at about
+    ``points`` evenly spaced ranks plus the peak and the top fifth.
     """
     stats = profit.agg(
         customers=profit.count(),
@@ -254,14 +256,9 @@ def whale_curve(profit: ibis.Table, points: int = CURVE_POINTS) -> WhaleCurve:
     top_fifth = max(1, math.ceil(TOP_SHARE * n))
     ranks = set(np.unique(np.rint(np.linspace(1, n, min(points, n))).astype(int)).tolist())
     ranks |= {top_fifth} | ({int(stats["peak_customers"])} - {0})
-    order = [ibis.desc(profit.profit), profit.customer_id]
-    ranked = profit.select(
-        customers=(ibis.row_number().over(order_by=order) + 1).cast("int64"),
-        cumulative_profit=profit.profit.sum().over(ibis.window(order_by=order, rows=(None, 0))),
-    )
-    picked = ranked.filter(ranked.customers.isin(sorted(ranks))).order_by("customers").to_pandas()
-    curve = pd.concat([pd.DataFrame({"customers": [0], "cumulative_profit": [0.0]}), picked], ignore_index=True)
-    curve["customers"] = curve["customers"].astype("int64")
+    picked = np.array([0, *sorted(ranks)], dtype=np.int64)
+    curve = pd.DataFrame({"customers": picked,
+                          "cumulative_profit": RankedColumn(profit, "profit").cumulative(picked)})
     curve.insert(1, "customer_share", curve["customers"] / n)
     curve["profit_share"] = curve["cumulative_profit"] / total if total > 0 else math.nan
     top = float(curve.loc[curve["customers"] == top_fifth, "cumulative_profit"].iloc[0])

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -20,6 +22,8 @@ class Report:
     generated_at: str
     engine: str
     sections: list[Section] = field(default_factory=list)
+    # Per section built: wall ``seconds`` and the process's ``peak_mb`` of memory after it.
+    timings: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @property
     def headlines(self) -> list[tuple[Section, Headline]]:
@@ -38,10 +42,22 @@ def build_report(company: Company, progress: Callable[[str], None] | None = None
         engine=getattr(company.backend, "name", "duckdb"),
     )
     for name in SECTIONS:
+        started = time.perf_counter()
         built = importlib.import_module(f"custfocus.{name}").section(company, context)
         context.sections[built.key] = built
+        report.timings[built.key] = {"seconds": time.perf_counter() - started, "peak_mb": _peak_mb()}
     report.sections = [*context.sections.values(), data_section(company)]
     return report
+
+
+def _peak_mb() -> float | None:
+    """The peak resident memory of this process so far, in MB (None where it cannot be told)."""
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10  # bytes on macOS, KB elsewhere
 
 
 def data_section(company: Company) -> Section:

@@ -19,6 +19,7 @@ def report_dict(report: Report) -> dict:
         "currency": report.currency,
         "generated_at": report.generated_at,
         "engine": report.engine,
+        "run": {"sections": report.timings},
         "sections": {
             s.key: {
                 "title": s.title,

@@ -37,6 +37,8 @@ Conventions:
 from __future__ import annotations
 
 import math
+import shutil
+import tempfile
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -48,6 +50,7 @@ import numpy as np
 import pandas as pd
 
 from custfocus.data.company import Company
+from custfocus.engine.ranking import RankedColumn
 from custfocus.errors import InputError, ModelNotEstimated
 from custfocus.section import Context
 from custfocus.stats import Z95, Estimate, to_jsonable
@@ -100,7 +103,10 @@ class CustomerValue:
     annual_discount_rate: float
     n_customers: int
     table: ibis.Table
-    histories: pd.DataFrame  # sufficient statistics: frequency, recency, T, weight, monetary_sum
+    # sufficient statistics (frequency, recency, T, weight, monetary_sum, revenue_sum) and the
+    # predictions of one customer with that history: p_alive, expected_purchases and
+    # discounted_purchases (the CLV at a spend of 1 per purchase)
+    histories: pd.DataFrame
     model: str = "bgnbd"
     as_of: date | None = None  # None for a summary file
     pooled_spend: float | None = None  # the spend of every purchase when spend_model is None
@@ -186,12 +192,18 @@ def write_predictions(value: CustomerValue, path: str | Path) -> Path:
     """
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix == ".parquet":
-        value.table.to_parquet(path)
-    elif suffix == ".csv":
-        value.table.to_csv(path)
-    else:
+    if suffix not in (".parquet", ".csv"):
         raise InputError(f"Cannot write predictions to {path}: use a .parquet or .csv path.")
+    write = value.table.to_parquet if suffix == ".parquet" else value.table.to_csv
+    if "'" not in str(path) and '"' not in str(path):
+        write(path)
+        return path
+    # The engine's COPY takes the path inside its SQL unescaped: a path with quotes is written
+    # under a plain temporary name first, then moved.
+    with tempfile.TemporaryDirectory(prefix="custfocus-out-") as folder:
+        plain = Path(folder) / f"predictions{suffix}"
+        write(plain)
+        shutil.move(plain, path)
     return path
 
 
@@ -217,14 +229,16 @@ def _value(summary: ibis.Table, *, model: str, time_unit: str, horizon_months: i
         as_of=as_of, pooled_spend=pooled_spend, caveats=tuple(caveats))
     histories = _Histories(stats)
     horizon = horizon_months * DAYS_PER_MONTH / unit_days(time_unit)
-    predictions = stats[_KEYS].assign(
+    stats = stats.assign(
         p_alive=histories.p_alive(transaction_model),
         expected_purchases=histories.expected(
             transaction_model,
             lambda x, t_x, T: transaction_model.expected_purchases(horizon, x, t_x, T)),
         discounted_purchases=_discounted_purchases(value, transaction_model, histories),
     )
-    return replace(value, table=_value_table(summary, predictions, spend_model, pooled_spend))
+    predictions = stats[[*_KEYS, "p_alive", "expected_purchases", "discounted_purchases"]]
+    return replace(value, histories=stats,
+                   table=_value_table(summary, predictions, spend_model, pooled_spend))
 
 
 def _discounted_purchases(value: CustomerValue, model: TransactionModel,
@@ -413,12 +427,17 @@ def clv_deciles(value: CustomerValue) -> pd.DataFrame:
     """Customers in tenths by CLV (decile 1 = the most valuable), computed in the engine:
     ``decile``, ``customers``, ``clv`` (total), ``mean_clv``, ``min_clv``, ``share`` of the total
     CLV and ``cumulative_share``. Empty when no spend is known."""
-    t = value.table.filter(value.table.clv.notnull())
-    ranked = t.mutate(decile=ibis.ntile(10).over(order_by=ibis.desc(t.clv)) + 1)
-    frame = ranked.group_by("decile").agg(
-        customers=ranked.count(), clv=ranked.clv.sum(), mean_clv=ranked.clv.mean(),
-        min_clv=ranked.clv.min(),
-    ).to_pandas().sort_values("decile", ignore_index=True)
+    # Tenths as SQL's ntile(10) cuts them (the first n % 10 one larger), placed by aggregating
+    # value bins rather than a window over all customers, which a cluster runs on one executor.
+    ranked = RankedColumn(value.table, "clv")
+    n = ranked.n
+    sizes = np.array([n // 10 + (1 if i < n % 10 else 0) for i in range(10)])
+    ends = np.cumsum(sizes)
+    sums = np.diff(ranked.cumulative(np.concatenate([[0], ends])))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frame = pd.DataFrame({"decile": np.arange(1, 11), "customers": sizes, "clv": sums,
+                              "mean_clv": sums / sizes, "min_clv": ranked.value_at(ends)})
+    frame = frame[frame["customers"] > 0].reset_index(drop=True)
     total = frame["clv"].sum()
     frame["share"] = frame["clv"] / total if total else np.nan
     frame["cumulative_share"] = frame["share"].cumsum()
@@ -427,10 +446,15 @@ def clv_deciles(value: CustomerValue) -> pd.DataFrame:
 
 def total_clv(value: CustomerValue) -> Estimate:
     """The CLV of all customers together, with a 95% interval for the uncertainty of the fitted
-    parameters (delta method over both models, fitted independently; central differences in
-    log-parameters) and n = customers. It comes from the compact histories, whose spend sums make
-    it exact (the expected spend is linear in a customer's mean spend). NaN when no spend is
-    known. The interval is about the expected value, not the spread of what customers will do."""
+    parameters (delta method over both models, fitted independently) and n = customers. It comes
+    from the compact histories, whose spend sums make it exact (the expected spend is linear in a
+    customer's mean spend). NaN when no spend is known. The interval is about the expected value,
+    not the spread of what customers will do.
+
+    The gradient in log-parameters is one matrix product over the histories: the spend model's
+    part is analytic, the transaction model's part a forward difference of the discounted
+    purchases (one evaluation per parameter, on the distinct (frequency, T) pairs; the unperturbed
+    one was computed with the predictions)."""
     n = value.n_customers
     spend = value.spend_model
     if spend is None and value.pooled_spend is None:
@@ -445,23 +469,29 @@ def total_clv(value: CustomerValue) -> Estimate:
         start += k
 
     histories = _Histories(value.histories)
-    x, w, sums = (value.histories[k].to_numpy(dtype=float)
-                  for k in ("frequency", "weight", "monetary_sum"))
-
-    def total(log_theta: np.ndarray) -> float:
-        params = np.exp(log_theta)
-        transaction = _with_params(value.transaction_model, params)
-        discounted = _discounted_purchases(value, transaction, histories)
-        if spend is None:
-            return float(discounted @ (w * value.pooled_spend))
-        p, q, gamma = params[-3:]
-        return float(discounted @ (p * (gamma * w + x * sums) / (p * x + q - 1.0)))
-
-    log_theta = np.log(theta)
-    step = 1e-5
-    gradient = np.array([(total(log_theta + step * e) - total(log_theta - step * e)) / (2 * step)
-                         for e in np.eye(theta.size)])
-    estimate = total(log_theta)
+    x, w, sums, discounted = (value.histories[k].to_numpy(dtype=float) for k in
+                              ("frequency", "weight", "monetary_sum", "discounted_purchases"))
+    # Per history: its customers' summed expected spend per purchase, and its derivatives in the
+    # log-parameters of the spend model (p, q, gamma).
+    if spend is None:
+        spending, spend_slopes = w * value.pooled_spend, np.empty((0, x.size))
+    else:
+        p, q, gamma = (spend.params_[k] for k in ("p", "q", "gamma"))
+        shape = p * x + q - 1.0
+        spending = p * (gamma * w + x * sums) / shape
+        spend_slopes = np.vstack([spending * (1.0 - p * x / shape), -spending * q / shape,
+                                  p * gamma * w / shape])
+    # Per history: the derivatives of its discounted purchases in the transaction log-parameters.
+    step = 1e-6
+    log_theta = np.log(value.transaction_model._theta())
+    purchase_slopes = np.vstack([
+        (_discounted_purchases(value, _with_params(value.transaction_model,
+                                                   np.exp(log_theta + step * e)), histories)
+         - discounted) / step
+        for e in np.eye(log_theta.size)])
+    # The one aggregation: every gradient entry is a weighted sum over the histories.
+    gradient = np.concatenate([purchase_slopes @ spending, spend_slopes @ discounted])
+    estimate = float(discounted @ spending)
     half = Z95 * math.sqrt(max(gradient @ (covariance / np.outer(theta, theta)) @ gradient, 0.0))
     return Estimate(estimate, estimate - half, estimate + half, n)
 
@@ -476,14 +506,16 @@ def _with_params(model: TransactionModel, params: np.ndarray) -> TransactionMode
 def clv_report(value: CustomerValue) -> dict:
     """A JSON-ready summary for the command line: settings, both models (parameters with
     standard errors and 95% intervals, log-likelihood, customers fitted, convergence), totals
-    over the customers (one aggregate query in the engine; ``clv`` and ``mean_clv`` with
-    estimate, low, high, n from :func:`total_clv`) and caveats."""
-    t = value.table
-    totals = t.agg(
-        repeat_buyers=(t.frequency > 0).sum(), expected_alive=t.p_alive.sum(),
-        expected_purchases=t.expected_purchases.sum(), past_revenue=t.revenue.sum(),
-    ).to_pandas().iloc[0].to_dict()
-    totals["repeat_buyers"] = int(totals["repeat_buyers"])
+    over the customers (from the merged histories, without another pass over the customers;
+    ``clv`` and ``mean_clv`` with estimate, low, high, n from :func:`total_clv`) and caveats."""
+    h = value.histories
+    weight = h["weight"].to_numpy(dtype=float)
+    totals = {
+        "repeat_buyers": int(h.loc[h["frequency"] > 0, "weight"].sum()),
+        "expected_alive": float(weight @ h["p_alive"].to_numpy()),
+        "expected_purchases": float(weight @ h["expected_purchases"].to_numpy()),
+        "past_revenue": float(h["revenue_sum"].sum(min_count=1)),  # NaN when no revenue is known
+    }
     clv = total_clv(value)
     n = max(clv.n, 1)
     totals["clv"] = clv.to_dict()

@@ -130,13 +130,15 @@ def holdout_purchases(transactions: ibis.Table, calibration_end: date, as_of: da
 
 def sufficient_statistics(summary: ibis.Table, with_spend: bool = False) -> pd.DataFrame:
     """Distinct ``(frequency, recency, T)`` rows with ``weight`` = customers sharing them (and,
-    ``with_spend``, ``monetary_sum`` = the sum of their ``monetary_value``).
+    ``with_spend``, ``monetary_sum`` and ``revenue_sum``, the sums of their ``monetary_value`` and
+    ``revenue``).
 
     Merged in the engine; only this frame is pulled. A weighted fit on it equals the fit on one row
     per customer. Sorted, so that the same data give the same frame on every engine.
     """
     keys = ["frequency", "recency", "T"]
-    spend = {"monetary_sum": summary.monetary_value.sum()} if with_spend else {}
+    spend = ({"monetary_sum": summary.monetary_value.sum(), "revenue_sum": summary.revenue.sum()}
+             if with_spend else {})
     merged = summary.group_by(keys).agg(weight=summary.count(), **spend)
     return _pulled(merged, keys)
 
