@@ -61,11 +61,6 @@ def test_commands_that_draw_nothing_load_neither_plotly_nor_sklearn(company, com
 
 
 def test_clv_draws_nothing_and_loads_no_plotly(company):
+    # The models are scikit-learn estimators (get_params, clone), so clv loads scikit-learn's base
+    # classes; it must not load plotly.
     assert "plotly" not in loaded_after("clv", company, "--json")
-
-
-@pytest.mark.xfail(strict=True, reason="value.fitters' models are scikit-learn BaseEstimators and their "
-                   "ConvergenceWarning subclasses scikit-learn's, so fitting loads scikit-learn (issue 10 "
-                   "asks that clv does not); strict, so this fails once that is resolved")
-def test_clv_loads_no_sklearn(company):
-    assert "sklearn" not in loaded_after("clv", company, "--json")
