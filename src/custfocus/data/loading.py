@@ -280,8 +280,9 @@ class _Loader:
         if self.on_error != "report" and self.engine.name != "duckdb":
             self.progress(f"Handing the tables to {self.engine.name}")
             tables = {name: self.engine.adopt(name, t) for name, t in tables.items()}
+        settings = {"time_zone": self.settings.time_zone, "min_group_size": self.settings.min_group_size}
         return Company(tables=tables, as_of=as_of, currency=self.settings.currency, name=self.settings.name,
-                       backend=self.engine, load_report=report, settings={"time_zone": self.settings.time_zone})
+                       backend=self.engine, load_report=report, settings=settings)
 
     def _as_of(self, transactions: RawTable | None) -> date:
         today = date.today()

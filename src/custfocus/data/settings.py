@@ -9,6 +9,9 @@ time_zone = "Europe/Berlin"  # timestamps are turned into dates in this zone
 
 [columns.transactions]
 customer_id = "CustID"    # contract name = the file's column name
+
+[privacy]
+min_group_size = 5        # employee answers are shown only for groups of at least this many people (3 or more)
 ```
 """
 
@@ -23,6 +26,8 @@ from custfocus.data.contract import TABLES
 from custfocus.errors import InputError
 
 SETTINGS_FILE = "custfocus.toml"
+MIN_GROUP_SIZE = 5  # employee answers are shown only for groups of at least this many people
+LOWEST_MIN_GROUP_SIZE = 3  # below this a group's answers identify a person
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,7 @@ class Settings:
     as_of: date | None = None
     time_zone: str = "UTC"
     columns: dict[str, dict[str, str]] = field(default_factory=dict)
+    min_group_size: int = MIN_GROUP_SIZE
 
 
 def read_settings(folder: Path | None) -> Settings:
@@ -45,10 +51,10 @@ def read_settings(folder: Path | None) -> Settings:
     except tomllib.TOMLDecodeError as err:
         raise InputError(f"{path} is not valid TOML: {err}.") from None
     company = raw.get("company", {})
-    unknown = set(raw) - {"company", "columns"}
+    unknown = set(raw) - {"company", "columns", "privacy"}
     if unknown:
         raise InputError(f"{path}: unknown section(s) {', '.join(sorted(unknown))}; "
-                         "expected [company] and [columns.<table>].")
+                         "expected [company], [columns.<table>] and [privacy].")
     as_of = company.get("as_of")
     if isinstance(as_of, str):
         try:
@@ -71,8 +77,17 @@ def read_settings(folder: Path | None) -> Settings:
                 raise InputError(f"{path}: [columns.{table}] {contract_name} must be a column name in quotes.")
     return Settings(
         name=str(company.get("name", folder.name)),
+        min_group_size=_min_group_size(path, raw.get("privacy", {})),
         currency=str(company.get("currency", "EUR")),
         as_of=as_of,
         time_zone=str(company.get("time_zone", "UTC")),
         columns=columns,
     )
+
+
+def _min_group_size(path: Path, privacy: dict) -> int:
+    size = privacy.get("min_group_size", MIN_GROUP_SIZE)
+    if isinstance(size, bool) or not isinstance(size, int) or size < LOWEST_MIN_GROUP_SIZE:
+        raise InputError(f"{path}: [privacy] min_group_size must be a whole number of at least "
+                         f"{LOWEST_MIN_GROUP_SIZE}, got {size!r}.")
+    return size
