@@ -48,7 +48,9 @@ def generate(customers: int = 20_000, seed: int = 7,
     """Simulate the demo company: the seven contract tables as Arrow tables (see the module doc)."""
     if customers < 1:
         raise ValueError(f"customers must be at least 1, got {customers}")
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(7)]
+    # Spawned children depend only on their index: the eighth (the small department) leaves the
+    # first seven streams, and so every other table, as they were.
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(8)]
     calendar = _Calendar(as_of, PLANTED.acquisition.history_days)
     people = _draw_customers(streams[0], customers, calendar)
     base = _draw_purchases(streams[1], people, calendar)
@@ -64,7 +66,7 @@ def generate(customers: int = 20_000, seed: int = 7,
         "interventions": _interventions_table(experiment, orders, calendar, customers),
     }
     tables["employee_responses"], tables["internal_responses"] = _draw_staff_surveys(
-        streams[6], customers, calendar)
+        streams[6], streams[7], customers, calendar)
     stamp = {AS_OF_METADATA_KEY: as_of.isoformat().encode()}
     return {name: tables[name].replace_schema_metadata(stamp) for name in TABLE_NAMES}
 
