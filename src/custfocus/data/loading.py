@@ -23,7 +23,7 @@ import pandas as pd
 
 from custfocus.data.company import Company
 from custfocus.data.contract import TABLE_ORDER, TABLES, Table
-from custfocus.data.settings import Settings, read_settings
+from custfocus.data.settings import ASSESSMENT_FILE, Settings, read_settings
 from custfocus.data.validation import (
     LISTED_PROBLEMS_PER_TABLE,
     Check,
@@ -134,7 +134,7 @@ class _Loader:
     def _read_folder(self) -> dict[str, RawTable]:
         found: dict[str, RawTable] = {}
         for path in sorted(self.folder.iterdir()):
-            if path.is_dir() or path.name.startswith(".") or path.name == "custfocus.toml":
+            if path.is_dir() or path.name.startswith(".") or path.name in ("custfocus.toml", ASSESSMENT_FILE):
                 continue
             stem, suffix = _split_suffix(path.name)
             if stem in TABLES and suffix in TABLE_SUFFIXES:
@@ -281,6 +281,8 @@ class _Loader:
             self.progress(f"Handing the tables to {self.engine.name}")
             tables = {name: self.engine.adopt(name, t) for name, t in tables.items()}
         settings = {"time_zone": self.settings.time_zone, "min_group_size": self.settings.min_group_size}
+        if self.folder is not None and (self.folder / ASSESSMENT_FILE).is_file():
+            settings["assessment_path"] = str(self.folder / ASSESSMENT_FILE)
         return Company(tables=tables, as_of=as_of, currency=self.settings.currency, name=self.settings.name,
                        backend=self.engine, load_report=report, settings=settings)
 

@@ -26,6 +26,7 @@ from custfocus.data.contract import TABLES
 from custfocus.errors import InputError
 
 SETTINGS_FILE = "custfocus.toml"
+ASSESSMENT_FILE = "assessment.toml"  # the customer-focus self-assessment, read by custfocus.maturity
 MIN_GROUP_SIZE = 5  # employee answers are shown only for groups of at least this many people
 LOWEST_MIN_GROUP_SIZE = 3  # below this a group's answers identify a person
 

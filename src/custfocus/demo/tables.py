@@ -11,6 +11,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from custfocus.data.settings import ASSESSMENT_FILE
+from custfocus.demo.assessment import assessment_toml
 from custfocus.demo.simulation import (
     _Calendar,
     _Customers,
@@ -72,9 +74,10 @@ def generate(customers: int = 20_000, seed: int = 7,
 
 
 def write(tables: dict[str, pa.Table], out_dir: Path, fmt: str = "csv") -> dict[str, Path]:
-    """Write each table as ``<name>.csv`` or ``<name>.parquet`` plus ``custfocus.toml``.
+    """Write each table as ``<name>.csv`` or ``<name>.parquet`` plus ``custfocus.toml`` and the
+    self-assessment ``assessment.toml``.
 
-    Returns the written paths by table name, and ``"settings"`` for the TOML file. The as_of date
+    Returns the written paths by table name, ``"settings"`` and ``"assessment"`` for the TOML files. The as_of date
     comes from the tables' metadata (set by :func:`generate`).
     """
     if fmt not in ("csv", "parquet"):
@@ -95,6 +98,8 @@ def write(tables: dict[str, pa.Table], out_dir: Path, fmt: str = "csv") -> dict[
         f'[company]\nname = "{PLANTED.company_name}"\ncurrency = "{PLANTED.currency}"\n'
         f'as_of = "{as_of.isoformat()}"\n', encoding="utf-8")
     paths["settings"] = settings
+    paths["assessment"] = out_dir / ASSESSMENT_FILE
+    paths["assessment"].write_text(assessment_toml(as_of.isoformat()), encoding="utf-8")
     return paths
 
 

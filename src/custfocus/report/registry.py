@@ -10,4 +10,6 @@ SECTIONS = (
     "loyalty",
     "value",
     "interventions",
+    "people",
+    "maturity",  # last: it reads every section before it
 )
