@@ -18,6 +18,7 @@ from typing import Annotated
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from custfocus.errors import CustfocusError, ValidationFailed
@@ -263,6 +264,11 @@ def _print_frame(frame, title: str, percent: tuple[str, ...] = ()) -> None:
 
 
 def _cell(value) -> str:
+    """A table cell as text, escaped: data strings such as '[Sales]' are not Rich markup."""
+    return escape(_plain_cell(value))
+
+
+def _plain_cell(value) -> str:
     if isinstance(value, pd.Timestamp):
         return f"{value:%Y-%m-%d}"
     if isinstance(value, float):
@@ -277,7 +283,7 @@ def _cell(value) -> str:
 def nps(
     data: DataArg = None,
     source: SourceOpt = None,
-    metric: Annotated[Metric, typer.Option("--metric", help="nps, csat, ces, or enps (employee NPS).")] = Metric.nps,
+    metric: Annotated[Metric, typer.Option("--metric", help="nps, csat, ces, or enps (employee NPS: overall or --by department, groups under 5 people hidden).")] = Metric.nps,
     by: Annotated[str | None, typer.Option("--by", help="A column to break down by (responses' or the customer's, e.g. segment).")] = None,
     period: Annotated[Period | None, typer.Option("--period", help="Break down by week, month or quarter.")] = None,
     engine: EngineOpt = EngineName.duckdb,
@@ -289,9 +295,14 @@ def nps(
     from custfocus import pulse
     from custfocus.pulse.metrics import metric_table
 
+    if metric == Metric.enps:
+        if period is not None or by not in (None, "department"):
+            raise CustfocusError("Employee NPS is shown only by department (--by department) and by survey wave "
+                                 "('custfocus people DATA'), so that no small group of employees can be worked out.")
+        return _employee_nps(data, source, engine, on_error, as_of, as_json, by_department=by == "department")
     with progress_status("Loading") as progress:
         company = _load(data, source, engine, on_error, as_of, progress)
-        table_name = "employee_responses" if metric == Metric.enps else "responses"
+        table_name = "responses"
         if not company.has(table_name):
             raise CustfocusError(f"{metric.value} needs the table {table_name}, which the company does not have.")
         table = company.tables[table_name]
@@ -313,6 +324,141 @@ def nps(
         return
     _print_frame(frame, f"{metric.value.upper()} with 95% intervals (as_of {company.as_of})")
     out.print(f"A ±5-point interval needs about {needed:,} responses. Rows marked too_small are too thin to conclude.")
+
+
+def _employee_nps(data, source, engine, on_error, as_of, as_json: bool, by_department: bool) -> None:
+    """Employee NPS through the people module's anonymity rule: overall, or by department."""
+    from custfocus import people
+
+    with progress_status("Loading") as progress:
+        company = _load(data, source, engine, on_error, as_of, progress)
+        if not company.has("employee_responses"):
+            raise CustfocusError("enps needs the table employee_responses, which the company does not have.")
+        result = people.analyse(company, progress=progress)
+    _print_load_summary(company)
+    employee = people.to_dict(result)["employee_nps"]
+    rows = ([{"department": "company", **employee["company"]}] if employee["company"] else [])
+    if by_department:
+        rows = [*employee["by_department"], *rows]
+    if as_json:
+        _print_json({"metric": "enps", "by": "department" if by_department else None, "as_of": company.as_of,
+                     "min_group_size": result.min_group_size, "rows": rows, "hidden": employee["hidden"]})
+        return
+    if rows:
+        _print_frame(pd.DataFrame(rows), f"Employee NPS with 95% intervals (as_of {company.as_of})")
+    else:
+        out.print("No employee NPS can be shown: every group is too small.")
+    out.print(people.anonymity.rule_sentence(result.min_group_size), markup=False)
+
+
+@app.command()
+@handles_errors
+def people(
+    data: DataArg = None,
+    source: SourceOpt = None,
+    engine: EngineOpt = EngineName.duckdb,
+    on_error: OnErrorOpt = OnError.stop,
+    as_of: AsOfOpt = None,
+    as_json: JsonOpt = False,
+):
+    """Employee NPS by department and wave (anonymised), internal customers, the bottleneck supplier, the chain."""
+    from custfocus import people as people_module
+
+    with progress_status("Loading") as progress:
+        company = _load(data, source, engine, on_error, as_of, progress)
+        if not any(company.has(name) for name in people_module.analysis.NEEDS_ANY):
+            raise CustfocusError("people needs the table employee_responses or internal_responses.")
+        result = people_module.analyse(company, progress=progress)
+    _print_load_summary(company)
+    payload = people_module.to_dict(result)
+    if as_json:
+        _print_json(payload)
+        return
+    _print_people(payload)
+
+
+def _print_people(payload: dict) -> None:
+    employee = payload["employee_nps"]
+    if employee is not None:
+        company = employee["company"]
+        if company:
+            out.print(f"Employee NPS {company['nps']:+.0f} (95% CI {company['low']:+.0f} to {company['high']:+.0f}, "
+                      f"{company['people']:,} people, {company['n']:,} answers).")
+        if employee["by_department"]:
+            _print_frame(pd.DataFrame(employee["by_department"])[["department", "people", "n", "nps", "low", "high"]],
+                         "Employee NPS by department, all waves")
+        if employee["changes"]:
+            _print_frame(pd.DataFrame(employee["changes"])[["department", "wave_a", "wave_b", "estimate", "low", "high",
+                                                           "significant"]], "Latest change per department (b minus a)")
+        hidden = employee["hidden"]
+        if hidden["departments"]:
+            out.print(f"{hidden['departments']} department(s) not shown ({hidden['small_departments']} too small).")
+    internal = payload["internal"]
+    if internal is not None and internal["suppliers"]:
+        _print_frame(pd.DataFrame(internal["suppliers"]).drop(columns="n"),
+                     f"Internal suppliers (adjusted by the {internal['method']})")
+    if payload["bottleneck"]:
+        out.print(payload["bottleneck"]["sentence"], markup=False)
+    if internal is not None:
+        for pair in internal["asymmetric"]:
+            if pair["significant"]:
+                out.print(f"Asymmetric: {pair['department_a']} rates {pair['department_b']} {pair['a_rates_b']:.1f}, "
+                          f"{pair['department_b']} rates {pair['department_a']} {pair['b_rates_a']:.1f}.", markup=False)
+    for key in ("employee_nps", "internal_service", "lead_lag"):
+        if (payload["chain"] or {}).get(key):
+            out.print(payload["chain"][key]["verdict"], markup=False)
+    for note in payload["notes"]:
+        out.print(f"Note: {note}", markup=False)
+    out.print(payload["anonymity_rule"], markup=False)
+
+
+@app.command()
+@handles_errors
+def maturity(
+    data: DataArg = None,
+    source: SourceOpt = None,
+    engine: EngineOpt = EngineName.duckdb,
+    on_error: OnErrorOpt = OnError.stop,
+    as_of: AsOfOpt = None,
+    as_json: JsonOpt = False,
+):
+    """Where customer focus stands (level 1-3, from the data and assessment.toml) and the next steps."""
+    from custfocus.report.build import build_report
+
+    with progress_status("Loading") as progress:
+        company = _load(data, source, engine, on_error, as_of, progress)
+        section = build_report(company, progress=progress).section("maturity")
+    _print_load_summary(company)
+    if as_json:
+        _print_json(section.data)
+        return
+    out.print(section.data["verdict"], markup=False)
+    _print_frame(pd.DataFrame(section.data["criteria"])[["level", "key", "status", "evidence"]],
+                 "Criteria (data overrides claims)")
+    for number, step in enumerate(section.data["next_steps"], start=1):
+        out.print(f"Next step {number}: {step['practice']} How: {step['how']}.", markup=False)
+
+
+@app.command()
+@handles_errors
+def assess(
+    write_template: Annotated[bool, typer.Option("--template", help="Write an annotated blank assessment.toml.")] = False,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Where to write it (default: print it).")] = None,
+):
+    """The customer-focus self-assessment: --template writes a blank assessment.toml to fill in."""
+    from custfocus.maturity import template
+
+    if not write_template:
+        raise CustfocusError("Use --template to write a blank assessment.toml; put the filled-in file in the "
+                             "company folder and run 'custfocus maturity DATA'.")
+    text = template()
+    if out_file is None:
+        sys.stdout.write(text)
+        return
+    if out_file.exists():
+        raise CustfocusError(f"{out_file} exists already; give another --out or remove it first.")
+    out_file.write_text(text, encoding="utf-8")
+    out.print(f"Self-assessment template: {escape(str(out_file.resolve()))}")
 
 
 @app.command()

@@ -59,7 +59,7 @@ def correlation(x, y, labels, what: str) -> dict:
                   leave_one_out=without, most_influential=influential["department"])
     interval = f"r = {r:+.2f}" + (f" (95% CI {low:+.2f} to {high:+.2f})" if math.isfinite(low) else "")
     if n < MIN_UNITS:
-        result["verdict"] = (f"Too few departments to conclude: {n} departments give {interval}; a "
+        result["verdict"] = (f"Too few departments to conclude on {what}: {n} departments give {interval}; a "
                              f"correlation across departments needs at least {MIN_UNITS}, and even then a wide "
                              "interval.")
     elif low <= 0 <= high:

@@ -183,7 +183,8 @@ def _summary(result: People) -> str:
         parts.append(f"{result.bottleneck['supplier']} is the bottleneck internal supplier "
                      f"(named in {result.bottleneck['share_of_resamples']:.0%} of resamples)")
     if result.chain.get("employee_nps"):
-        parts.append(result.chain["employee_nps"]["verdict"].rstrip(".").replace("Too few", "too few", 1))
+        verdict = result.chain["employee_nps"]["verdict"]
+        parts.append(verdict[:1].lower() + verdict[1:].rstrip("."))
     return "; ".join(parts) + "." if parts else "No employee figures can be shown."
 
 
