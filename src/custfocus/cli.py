@@ -334,15 +334,15 @@ def _employee_nps(data, source, engine, on_error, as_of, as_json: bool, by_depar
         company = _load(data, source, engine, on_error, as_of, progress)
         if not company.has("employee_responses"):
             raise CustfocusError("enps needs the table employee_responses, which the company does not have.")
-        result = people.analyse(company, progress=progress)
+        progress("Computing employee NPS")
+        result = people.company_employee_nps(company)
     _print_load_summary(company)
-    employee = people.to_dict(result)["employee_nps"]
-    rows = ([{"department": "company", **employee["company"]}] if employee["company"] else [])
+    rows = [{"department": "company", **row} for row in result.company.to_dict("records")]
     if by_department:
-        rows = [*employee["by_department"], *rows]
+        rows = [*result.departments.to_dict("records"), *rows]
     if as_json:
         _print_json({"metric": "enps", "by": "department" if by_department else None, "as_of": company.as_of,
-                     "min_group_size": result.min_group_size, "rows": rows, "hidden": employee["hidden"]})
+                     "min_group_size": result.min_group_size, "rows": rows, "hidden": result.hidden})
         return
     if rows:
         _print_frame(pd.DataFrame(rows), f"Employee NPS with 95% intervals (as_of {company.as_of})")

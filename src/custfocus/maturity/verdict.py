@@ -62,11 +62,14 @@ class Maturity:
         return step_sentence(self.next_steps[0]) if self.next_steps else None
 
 
-def judge(evidence: Evidence, assessment: Assessment | None) -> Maturity:
-    judgements = [_judge(c, evidence, assessment) for c in CRITERIA]
+def judge(evidence: Evidence, assessment: Assessment | None,
+          criteria: tuple[Criterion, ...] = CRITERIA) -> Maturity:
+    """Judge every criterion (in order), then the levels; ``criteria`` defaults to :data:`CRITERIA`."""
+    judgements = [_judge(c, evidence, assessment) for c in criteria]
     confirmed = 0
     for level in LEVELS:
-        if all(j.met for j in judgements if j.criterion.level == level and j.gates):
+        gating = [j for j in judgements if j.criterion.level == level and j.gates]
+        if gating and all(j.met for j in gating):
             confirmed = level
         else:
             break
@@ -74,7 +77,7 @@ def judge(evidence: Evidence, assessment: Assessment | None) -> Maturity:
     if assessment is not None:
         claimed_level = 0
         for level in LEVELS:
-            if all(assessment.claims.get(c.key, False) for c in CRITERIA if c.level == level):
+            if all(assessment.claims.get(c.key, False) for c in criteria if c.level == level):
                 claimed_level = level
             else:
                 break

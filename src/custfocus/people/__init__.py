@@ -7,7 +7,7 @@ bottleneck supplier, and the service-profit chain between employee and customer 
 >>> people.to_dict(result)                    # every shown figure, JSON-ready
 """
 
-from custfocus.people.analysis import People, analyse, customers_served, to_dict
+from custfocus.people.analysis import People, analyse, company_employee_nps, customers_served, to_dict
 from custfocus.people.anonymity import min_group_size, suppress
 from custfocus.people.chain import correlation, fisher_interval, lead_lag
 from custfocus.people.employee import EmployeeNps, employee_nps, survey_waves
@@ -19,6 +19,7 @@ __all__ = [
     "People",
     "additive_fit",
     "analyse",
+    "company_employee_nps",
     "correlation",
     "customers_served",
     "employee_nps",

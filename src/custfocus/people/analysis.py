@@ -43,9 +43,7 @@ def analyse(company: Company, progress: Callable[[str], None] | None = None) -> 
     headcount = None
     if company.has("employee_responses"):
         step("people: employee NPS by department and wave")
-        table = company.table("employee_responses")
-        columns = [c for c in ("department", "date", "score", "employee_id") if c in table.columns]
-        answers = table.select(*columns).to_pandas()
+        answers = _employee_answers(company)
         result.employee = employee_nps(answers, k)
         if result.employee.counted_by == "employee_id":
             headcount = answers.groupby("department")["employee_id"].nunique()
@@ -67,6 +65,17 @@ def analyse(company: Company, progress: Callable[[str], None] | None = None) -> 
         step("people: employee NPS against customer NPS")
         result.chain = _chain(company, result, small)
     return result
+
+
+def company_employee_nps(company: Company) -> EmployeeNps:
+    """Employee NPS of the company's employee_responses, with its anonymity rule (and nothing else)."""
+    return employee_nps(_employee_answers(company), anonymity.min_group_size(company))
+
+
+def _employee_answers(company: Company) -> pd.DataFrame:
+    table = company.table("employee_responses")
+    columns = [c for c in ("department", "date", "score", "employee_id") if c in table.columns]
+    return table.select(*columns).to_pandas()
 
 
 def customers_served(company: Company) -> pd.Series | None:
