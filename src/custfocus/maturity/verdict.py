@@ -118,6 +118,8 @@ def verdict_sentence(maturity: Maturity) -> str:
     contradicted = [j for j in maturity.judgements if j.status == CONTRADICTED]
     against = (f"; the data contradicts {len(contradicted)} claimed practice{'s' if len(contradicted) > 1 else ''}"
                if contradicted else "")
+    if maturity.confirmed_level == 0:
+        return f"Customer focus is not yet confirmed at level 1 of 3 ({LEVELS[1]}); {basis}{against}."
     return f"Customer focus is confirmed at {confirmed}; {basis}{against}."
 
 

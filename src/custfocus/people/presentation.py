@@ -55,9 +55,11 @@ def _employee(out: Section, result: People) -> None:
             f"{row['people']:,} people, {row['n']:,} answers over {len(e.waves)} wave(s)",
             "too few answers to conclude" if row["too_small"] else None))
     if hidden["departments"]:
+        complements = hidden["departments"] - hidden["small_departments"]
         out.caveats.append(
             f"{hidden['departments']} department(s) not shown: {hidden['small_departments']} with fewer than "
-            f"{e.min_group_size} people, the rest hidden so that those cannot be worked out from the company figure.")
+            f"{e.min_group_size} people" + (f", {complements} more so that those cannot be worked out from the "
+                                            "company figure." if complements else "."))
     if hidden["department_waves"] or hidden["company_waves"] or hidden["company"]:
         out.caveats.append(f"{hidden['department_waves']} department-wave figure(s), {hidden['company_waves']} "
                            f"company wave figure(s){' and the company figure' if hidden['company'] else ''} "
