@@ -41,16 +41,21 @@ class Settings:
     min_group_size: int = MIN_GROUP_SIZE
 
 
-def read_settings(folder: Path | None) -> Settings:
-    path = folder / SETTINGS_FILE if folder else None
-    if path is None or not path.exists():
-        return Settings(name=folder.name if folder else "company")
+def read_toml(path: Path) -> dict:
+    """A TOML file as a dict; a problem is one sentence naming the file."""
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as err:
         raise InputError(f"{path} is not valid UTF-8 text (byte {err.start}).") from None
     except tomllib.TOMLDecodeError as err:
         raise InputError(f"{path} is not valid TOML: {err}.") from None
+
+
+def read_settings(folder: Path | None) -> Settings:
+    path = folder / SETTINGS_FILE if folder else None
+    if path is None or not path.exists():
+        return Settings(name=folder.name if folder else "company")
+    raw = read_toml(path)
     company = raw.get("company", {})
     unknown = set(raw) - {"company", "columns", "privacy"}
     if unknown:

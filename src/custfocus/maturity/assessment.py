@@ -16,10 +16,10 @@ every practice explained.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from custfocus.data.settings import read_toml
 from custfocus.errors import InputError
 from custfocus.maturity.criteria import CRITERIA, LEVELS
 
@@ -35,12 +35,7 @@ class Assessment:
 def read_assessment(path: str | Path) -> Assessment:
     """Read and check assessment.toml; a problem is one sentence naming the file and the key."""
     path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as err:
-        raise InputError(f"{path} is not valid UTF-8 text (byte {err.start}).") from None
-    except tomllib.TOMLDecodeError as err:
-        raise InputError(f"{path} is not valid TOML: {err}.") from None
+    raw = read_toml(path)
     unknown = set(raw) - {"assessment", "practices"}
     if unknown:
         raise InputError(f"{path}: unknown section(s) {', '.join(sorted(unknown))}; expected [assessment] "

@@ -11,7 +11,9 @@ Two rules, applied to every figure built from employee answers (HTML, JSON and c
    hidden parts together cover at least ``min_group_size`` people; otherwise the smallest shown
    part is hidden too (or, with none left, the total). This repeats until nothing changes.
 
-People are counted by ``employee_id`` where the answers carry one. Without it, each answer of a
+A department whose people over all waves are fewer than the minimum is left out of every figure,
+totals included (see :mod:`custfocus.people.employee`), so that protecting it never costs a
+large department. People are counted by ``employee_id`` where the answers carry one. Without it, each answer of a
 group in one wave counts as one person (one answer per person per wave), and a group's answers in
 several waves are taken to come from the same people (the fewest people consistent with the
 counts), so the count never overstates a group.

@@ -7,7 +7,10 @@ figures count every answer; one person's answers in different waves are not inde
 pooled interval is somewhat too narrow (the per-wave ones are not affected).
 
 Every figure passes :mod:`custfocus.people.anonymity`: the tables hold only groups that may be
-shown, plus a count of what was hidden.
+shown, plus a count of what was hidden. A department with fewer people than the minimum over all
+waves is left out of every figure, the company's included (so the company figure is that of the
+departments large enough to show); the complementary suppression then protects the small
+department-wave cells of the others.
 """
 
 from __future__ import annotations
@@ -71,6 +74,12 @@ def employee_nps(answers: pd.DataFrame, min_group_size: int = anonymity.MIN_GROU
         # Without ids, the i-th answer of a department in a wave stands for person i of it.
         answers["employee_id"] = (answers["department"].astype(str) + "#"
                                   + answers.groupby(["department", "wave"]).cumcount().astype(str))
+    headcount = answers.groupby("department")["employee_id"].nunique()
+    small = frozenset(headcount.index[headcount < min_group_size])
+    # A department too small to show is left out of every figure, the company's included: then no
+    # total minus the departments shown reveals it, and no large department has to be hidden for it.
+    answers = answers[~answers["department"].isin(small)].copy()
+    answers["wave"] = survey_waves(answers["date"])
     people: dict = {}
     counts: dict = {}
     for keys, group in _groupings(answers):
@@ -99,14 +108,14 @@ def employee_nps(answers: pd.DataFrame, min_group_size: int = anonymity.MIN_GROU
         company=table[is_company & is_pooled].drop(columns=["department", "wave"]).reset_index(drop=True),
         changes=_changes(table[~is_pooled], counts),
         hidden={
-            "departments": len(hidden_departments),
+            "departments": len(hidden_departments) + len(small),
+            "small_departments": len(small),
             "department_waves": sum(1 for d, w in hidden if d != COMPANY and w != POOLED),
             "company_waves": sum(1 for d, w in hidden if d == COMPANY and w != POOLED),
             "company": (COMPANY, POOLED) in hidden,
         },
-        small_departments=frozenset(d for d in departments if len(people[(d, POOLED)]) < min_group_size),
+        small_departments=small,
     )
-    result.hidden["small_departments"] = len(result.small_departments)
     return result
 
 

@@ -58,8 +58,9 @@ def _employee(out: Section, result: People) -> None:
         complements = hidden["departments"] - hidden["small_departments"]
         out.caveats.append(
             f"{hidden['departments']} department(s) not shown: {hidden['small_departments']} with fewer than "
-            f"{e.min_group_size} people" + (f", {complements} more so that those cannot be worked out from the "
-                                            "company figure." if complements else "."))
+            f"{e.min_group_size} people, whose answers are left out of every figure, the company's included"
+            + (f"; {complements} more so that a small group cannot be worked out by subtraction." if complements
+               else "."))
     if hidden["department_waves"] or hidden["company_waves"] or hidden["company"]:
         out.caveats.append(f"{hidden['department_waves']} department-wave figure(s), {hidden['company_waves']} "
                            f"company wave figure(s){' and the company figure' if hidden['company'] else ''} "
