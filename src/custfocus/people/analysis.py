@@ -14,7 +14,7 @@ import pandas as pd
 
 from custfocus.data.company import Company
 from custfocus.people import anonymity, chain
-from custfocus.people.employee import POOLED, EmployeeNps, employee_nps
+from custfocus.people.employee import EmployeeNps, employee_nps
 from custfocus.people.internal import InternalService, internal_service
 from custfocus.pulse import stats
 from custfocus.stats import to_jsonable
@@ -130,16 +130,16 @@ def to_dict(result: People) -> dict:
     """Every shown figure as plain JSON types; hidden groups appear only as counts, never by name."""
     k = result.min_group_size
     payload: dict = {"min_group_size": k, "anonymity_rule": anonymity.rule_sentence(k), "notes": result.notes,
-                     "employee_nps": None, "internal": None, "bottleneck": result.bottleneck,
-                     "chain": result.chain or None}
+                     "employee_nps": None, "employee_nps_by_wave": None, "internal": None,
+                     "bottleneck": result.bottleneck, "chain": result.chain or None}
     if result.employee is not None:
         e = result.employee
         payload["employee_nps"] = {
             "counted_by": e.counted_by,
             "company": e.company.iloc[0].to_dict() if len(e.company) else None,
-            "by_department": e.departments, "by_wave": e.waves, "cells": e.cells, "changes": e.changes,
-            "hidden": e.hidden, "pooled_label": POOLED,
+            "by_department": e.departments, "by_wave": e.waves, "changes": e.changes, "hidden": e.hidden,
         }
+        payload["employee_nps_by_wave"] = e.cells
     if result.internal is not None:
         i = result.internal
         payload["internal"] = {"method": i.method, "weights_from": i.weights_from, "cells": i.cells,

@@ -2,7 +2,8 @@
 
 ``Section.data`` is :func:`custfocus.people.to_dict` (documented in docs/report-json.md):
 ``min_group_size``, ``anonymity_rule``, ``employee_nps`` (``company``, ``by_department``, ``by_wave``,
-``cells``, ``changes``, ``hidden`` counts, ``counted_by``), ``internal`` (``cells``, ``raters`` with
+``changes``, ``hidden`` counts, ``counted_by``), ``employee_nps_by_wave`` (the department x wave
+cells), ``internal`` (``cells``, ``raters`` with
 their leniency, ``suppliers`` raw and adjusted with ``customers_reached``, ``asymmetric`` pairs,
 ``method``), ``bottleneck`` and ``chain``. Hidden groups are never named, only counted.
 """
@@ -14,6 +15,7 @@ import math
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from custfocus.data.company import Company
 from custfocus.people import anonymity
@@ -112,19 +114,22 @@ def _internal(out: Section, result: People) -> None:
         out.caveats.append(f"{i.self_ratings:,} internal rating(s) of a department by itself are left out.")
     if i.cells.empty:
         return
-    for column, key, title in (("mean", "internal_matrix", "Internal service as rated (raw)"),
-                               ("adjusted_mean", "internal_matrix_adjusted", "Internal service, rater leniency removed")):
+    figure = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04,
+                           subplot_titles=("as rated", "rater leniency removed"))
+    for position, column in enumerate(("mean", "adjusted_mean"), start=1):
         matrix = i.cells.pivot(index="rater", columns="supplier", values=column)
         n = i.cells.pivot(index="rater", columns="supplier", values="n").reindex_like(matrix)
-        figure = go.Figure(go.Heatmap(
+        figure.add_trace(go.Heatmap(
             z=matrix.to_numpy(), x=list(matrix.columns), y=list(matrix.index), colorscale="RdYlGn", zmin=0, zmax=10,
-            customdata=n.to_numpy(), hoverongaps=False,
-            hovertemplate="%{y} rates %{x}: %{z:.1f} of 10 (n = %{customdata})<extra></extra>"))
-        figure.update_layout(xaxis_title="supplier (the department rated)", yaxis_title="internal customer (rater)")
-        worst = i.cells.loc[i.cells[column].idxmin()]
-        finding = (f"The lowest {'adjusted ' if column == 'adjusted_mean' else ''}rating: {worst['rater']} rates "
-                   f"{worst['supplier']} {worst[column]:.1f} of 10 (n = {worst['n']}).")
-        out.charts.append(Chart(key, title, finding, figure))
+            customdata=n.to_numpy(), hoverongaps=False, showscale=position == 2,
+            hovertemplate="%{y} rates %{x}: %{z:.1f} of 10 (n = %{customdata})<extra></extra>"), row=1, col=position)
+    figure.update_xaxes(title_text="supplier (the department rated)")
+    figure.update_yaxes(title_text="internal customer (rater)", row=1, col=1)
+    worst = i.cells.loc[i.cells["adjusted_mean"].idxmin()]
+    finding = (f"The lowest rating: {worst['rater']} rates {worst['supplier']} {worst['mean']:.1f} of 10 "
+               f"({worst['adjusted_mean']:.1f} with {worst['rater']}'s leniency removed; n = {worst['n']}).")
+    out.charts.append(Chart("internal", "Internal-customer matrix: how each department rates those it depends on",
+                            finding, figure))
     suppliers = i.suppliers.assign(**{
         "raw mean": i.suppliers["raw_mean"].round(1), "adjusted": i.suppliers["adjusted"].round(1),
         "customers reached by poor service": [
