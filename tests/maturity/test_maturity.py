@@ -102,3 +102,12 @@ def test_assess_template_command(tmp_path):
     again = runner.invoke(app, ["assess", "--template", "--out", str(target)])
     assert again.exit_code == 1 and "exists already" in again.output
     assert runner.invoke(app, ["assess"]).exit_code == 1
+
+
+def test_the_demo_assessment_names_every_practice(tmp_path):
+    from custfocus.demo.assessment import CLAIMS, assessment_toml
+
+    path = tmp_path / "assessment.toml"
+    path.write_text(assessment_toml("2026-09-30"))
+    assert maturity.read_assessment(path).claims == CLAIMS
+    assert set(CLAIMS) == {c.key for c in maturity.CRITERIA}

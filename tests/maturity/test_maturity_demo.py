@@ -42,8 +42,8 @@ def test_demo_report_gives_a_level_and_next_steps(report):
 def test_report_opens_with_the_verdict_and_the_next_step(report):
     html = render_html(report)
     verdict = report.section("maturity").data["verdict"]
-    assert html.index(verdict) < html.index("The headline numbers")
-    assert html.index("Next step:") < html.index("The headline numbers")
+    assert html.index(verdict) < html.index("id=\"headlines\"")
+    assert html.index("Next step:") < html.index("id=\"headlines\"")
     assert [s.key for s in report.sections][-2:] == ["maturity", "data"]
 
 

@@ -7,6 +7,7 @@ judged from the data and the self-assessment (``assessment.toml``), and the next
 >>> result.verdict, result.next_step                              # doctest: +SKIP
 """
 
+from custfocus.section import presented_by
 from custfocus.maturity.assessment import Assessment, read_assessment, template
 from custfocus.maturity.criteria import CRITERIA, LEVELS, Criterion, Evidence, Finding
 from custfocus.maturity.verdict import Judgement, Maturity, judge
@@ -27,11 +28,4 @@ __all__ = [
 ]
 
 
-def section(company, context=None):
-    """The report's maturity section (its module loads plotly, so it is imported on first use).
-
-    It reads the sections built before it from ``context.sections``; the report builds it last."""
-    from custfocus.section import Context
-    from custfocus.maturity.presentation import section as build
-
-    return build(company, context or Context())
+section = presented_by(__name__)

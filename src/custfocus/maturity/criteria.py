@@ -105,9 +105,10 @@ def _loyalty(e: Evidence) -> Finding:
 
 
 def _value(e: Evidence) -> Finding:
-    value = e.data("value")
+    value = e.data("profitability")
     if value is None:
-        return Finding(NO_DATA, "customer value not measured: " + e.reason("value", "table transactions"))
+        return Finding(NO_DATA, "profit after cost to serve not measured: "
+                       + e.reason("profitability", "table transactions"))
     if not value.get("cost_to_serve_known"):
         return Finding(NOT_MET, "customer value is known but not the cost to serve (service_events.cost)")
     totals = value.get("totals") or {}
@@ -203,7 +204,7 @@ CRITERIA = (
     Criterion("loyalty_vs_retention", 2, "We know which customers are loyal and which are only retained.",
               "tables transactions and responses with customer_id; the report's loyalty section", _loyalty),
     Criterion("value_after_cost_to_serve", 2, "We know what each customer is worth after the cost of serving them.",
-              "transactions.cost and service_events.cost; custfocus clv DATA and the report's value section", _value),
+              "transactions.cost and service_events.cost; the report's profitability section", _value),
     Criterion("comment_themes", 2, "The themes of customers' comments are analysed and acted on.",
               "responses.comment; the report's voice section", _themes),
     Criterion("detractor_follow_up", 2, f"Detractors are contacted again within {FOLLOW_UP_DAYS} days of their answer.",

@@ -7,6 +7,7 @@ bottleneck supplier, and the service-profit chain between employee and customer 
 >>> people.to_dict(result)                    # every shown figure, JSON-ready
 """
 
+from custfocus.section import presented_by
 from custfocus.people.analysis import People, analyse, company_employee_nps, customers_served, to_dict
 from custfocus.people.anonymity import min_group_size, suppress
 from custfocus.people.chain import correlation, fisher_interval, lead_lag
@@ -34,9 +35,4 @@ __all__ = [
 ]
 
 
-def section(company, context=None):
-    """The report's people section (its module loads plotly, so it is imported on first use)."""
-    from custfocus.section import Context
-    from custfocus.people.presentation import section as build
-
-    return build(company, context or Context())
+section = presented_by(__name__)

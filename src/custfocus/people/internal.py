@@ -18,7 +18,7 @@
   How sure: the ratings are resampled within every cell (bootstrap, the model refitted each time);
   the share of resamples naming the same supplier, and a percentile interval of its reach.
 * **Asymmetric pairs**: A rates B clearly lower than B rates A (leniency removed), by Welch's t on
-  the two cells (:func:`custfocus.pulse.stats.ces_difference`), Bonferroni over the pairs tested.
+  the two cells (:func:`custfocus.stats.welch`), Bonferroni over the pairs tested.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ import pandas as pd
 
 from custfocus.people.employee import survey_waves
 from custfocus.pulse import stats
-from custfocus.stats import Estimate
+from custfocus.stats import Estimate, welch
 
 POOR_MAX = stats.DETRACTOR_MAX  # 0-6 is a poor rating
 SCALE = np.arange(11)
@@ -230,18 +230,19 @@ def _asymmetric(cells: pd.DataFrame, counts: np.ndarray, fit: _Fit) -> pd.DataFr
     rows = []
     for a, b in pairs:
         ab, ba = _summary(counts[index[a, b]], fit.leniency[a]), _summary(counts[index[b, a]], fit.leniency[b])
-        change = stats.ces_difference(ab, ba)  # b's view of a minus a's view of b, Welch's t
+        change = welch(*ab, *ba)  # b's view of a minus a's view of b
         adjusted = min(1.0, change.p_value * len(pairs)) if change.p_value == change.p_value else float("nan")
-        rows.append({"department_a": a, "department_b": b, "a_rates_b": ab.mean, "b_rates_a": ba.mean,
+        rows.append({"department_a": a, "department_b": b, "a_rates_b": ab[0], "b_rates_a": ba[0],
                      "difference": change.estimate, "low": change.low, "high": change.high,
-                     "n_a": ab.n, "n_b": ba.n, "p_value_adjusted": adjusted,
+                     "n_a": ab[2], "n_b": ba[2], "p_value_adjusted": adjusted,
                      "significant": bool(adjusted < 0.05 and abs(change.estimate) >= ASYMMETRY_MIN_POINTS)})
     frame = pd.DataFrame(rows, columns=columns)
     return frame.reindex(frame["difference"].abs().sort_values(ascending=False).index).reset_index(drop=True)
 
 
-def _summary(histogram: np.ndarray, leniency: float) -> stats.ScoreSummary:
+def _summary(histogram: np.ndarray, leniency: float) -> tuple[float, float, int]:
+    """(mean with the rater's leniency removed, sample variance, n) of a cell's scores."""
     n = int(histogram.sum())
     mean = float(histogram @ SCALE / n)
-    sd = float(np.sqrt((histogram * (SCALE - mean) ** 2).sum() / (n - 1))) if n > 1 else float("nan")
-    return stats.ScoreSummary(mean - leniency, sd, n)
+    variance = float((histogram * (SCALE - mean) ** 2).sum() / (n - 1)) if n > 1 else float("nan")
+    return mean - leniency, variance, n

@@ -65,7 +65,7 @@ def section(company: Company, context: Context) -> Section:
         _add_monthly(result, by_month)
         _add_change(result, responses, by_month["nps"])
         step("pulse: NPS by segment")
-        _add_segments(result, company, responses)
+        _add_segments(result, company)
         _add_planning(result, overall["nps"], by_month["nps"])
 
     flagged = [_LABELS[m] for m, row in overall.items() if row["n"] > 0 and row["too_small"]]
@@ -187,9 +187,8 @@ def _add_change(result: Section, responses, monthly_nps: pd.DataFrame) -> None:
                                finding, figure))
 
 
-def _add_segments(result: Section, company: Company, responses) -> None:
-    if company.has("customers") and "customer_id" in responses.columns:
-        responses = metrics.with_customer_attributes(responses, company.table("customers"))
+def _add_segments(result: Section, company: Company) -> None:
+    responses = metrics.source_table(company, "nps")
     for column in SEGMENT_COLUMNS:
         if column in responses.columns:
             table = metrics.nps(responses, by=column)

@@ -9,6 +9,7 @@ SECTIONS = (
     "retention",
     "loyalty",
     "value",
+    "profitability",
     "interventions",
     "people",
     "maturity",  # last: it reads every section before it
