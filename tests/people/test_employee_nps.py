@@ -62,6 +62,8 @@ def test_employee_nps_matches_an_independent_computation(acme, acme_tables):
 def test_waves_are_survey_rounds():
     dates = pd.Series(pd.to_datetime(["2024-01-08", "2024-01-12", "2024-01-20", "2024-04-08", "2024-04-09"]))
     assert list(people.survey_waves(dates)) == ["2024-01-08"] * 3 + ["2024-04-08"] * 2
+    continuous = pd.Series(pd.date_range("2024-01-01", "2024-12-31", freq="5D"))
+    assert sorted(set(people.survey_waves(continuous))) == ["2024-01-01", "2024-04-01", "2024-07-01", "2024-10-01"]
 
 
 def test_changes_between_waves_compare_the_last_two_shown_waves(acme):

@@ -2,7 +2,7 @@
 
 A *wave* is one round of the employee survey: answers whose dates follow each other with gaps of
 at most ``WAVE_GAP_DAYS`` days; a longer silence starts the next wave. A wave is named by its
-first day. The intervals are the adjusted-Wald NPS intervals of :mod:`custfocus.pulse.stats`. Pooled
+first day. A continuous survey (a "wave" longer than a quarter) is cut into calendar quarters. The intervals are the adjusted-Wald NPS intervals of :mod:`custfocus.pulse.stats`. Pooled
 figures count every answer; one person's answers in different waves are not independent, so a
 pooled interval is somewhat too narrow (the per-wave ones are not affected).
 
@@ -24,13 +24,18 @@ from custfocus.people import anonymity
 from custfocus.pulse import stats
 
 WAVE_GAP_DAYS = 21
+MAX_WAVE_DAYS = 92  # a longer "wave" is a continuous survey: its waves are calendar quarters
 COMPANY = "company"
 POOLED = "all waves"
 NPS_COLUMNS = ["people", "n", "promoters", "passives", "detractors", "nps", "low", "high", "too_small"]
 
 
 def survey_waves(dates: pd.Series) -> pd.Series:
-    """The wave of each answer, as its first day (an ISO date string)."""
+    """The wave of each answer, as its first day (an ISO date string).
+
+    A company that surveys continuously has no silences between rounds: when a wave found by the
+    gaps would span more than a quarter, the waves are the calendar quarters instead (named by the
+    quarter's first day)."""
     days = pd.to_datetime(dates).dt.normalize()
     distinct = np.sort(days.dropna().unique())
     if len(distinct) == 0:
@@ -38,6 +43,8 @@ def survey_waves(dates: pd.Series) -> pd.Series:
     starts_new = np.concatenate([[True], np.diff(distinct).astype("timedelta64[D]").astype(int) > WAVE_GAP_DAYS])
     first_day = pd.Series(distinct[np.maximum.accumulate(np.where(starts_new, np.arange(len(distinct)), 0))],
                           index=distinct)
+    if (pd.Series(distinct, index=distinct) - first_day).max() > pd.Timedelta(days=MAX_WAVE_DAYS):
+        return days.dt.to_period("Q").dt.start_time.dt.strftime("%Y-%m-%d")
     return days.map(first_day).dt.strftime("%Y-%m-%d")
 
 
