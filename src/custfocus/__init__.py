@@ -11,7 +11,8 @@ import importlib
 from custfocus.data.company import Company
 from custfocus.stats import Estimate
 
-ANALYSIS_MODULES = ("pulse", "retention", "loyalty", "value", "profitability", "interventions", "demo")
+ANALYSIS_MODULES = ("pulse", "retention", "loyalty", "value", "profitability", "interventions", "people", "maturity",
+                    "demo")
 
 __all__ = ["Company", "Estimate", "load_company", *ANALYSIS_MODULES]
 __version__ = "0.1.0"
