@@ -38,7 +38,7 @@ def broken_folder(tmp_path: Path) -> Path:
 
 
 def test_every_command_has_help():
-    for command in ("demo", "validate", "report", "nps", "retention"):
+    for command in ("demo", "validate", "report", "nps", "retention", "people", "maturity", "assess"):
         result = run(command, "--help")
         assert result.exit_code == 0, command
         assert "Usage" in result.output

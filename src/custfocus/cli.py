@@ -468,12 +468,16 @@ class Metric(str, Enum):
 @company_command()
 def nps(
     options: CompanyOptions,
-    metric: Annotated[Metric, typer.Option("--metric", help="nps, csat, ces, or enps (employee NPS).")] = Metric.nps,
+    metric: Annotated[Metric, typer.Option("--metric", help="nps, csat, ces, or enps (employee NPS: overall or --by department, groups under 5 people hidden).")] = Metric.nps,
     by: Annotated[str | None, typer.Option("--by", help="A column to break down by (responses' or the customer's, e.g. segment).")] = None,
     period: Annotated[Period | None, typer.Option("--period", help="Break down by week, month or quarter.")] = None,
 ):
     """NPS (or CSAT, CES, employee NPS) with 95% intervals, overall or by period and segment."""
     from custfocus import pulse
+
+    if metric == Metric.enps:
+        _employee_nps(options, by, period)
+        return
 
     def compute(company, progress):
         progress(f"Computing {metric.value}")
@@ -489,6 +493,121 @@ def _print_metric(result: dict) -> None:
     print_frame(result["rows"], f"{result['metric'].upper()} with 95% intervals (as_of {result['as_of']})")
     out.print(f"A ±5-point interval needs about {result['responses_needed_for_5_points']:,} responses. "
               "Rows marked too_small are too thin to conclude.")
+
+
+def _employee_nps(options: CompanyOptions, by: str | None, period: Period | None) -> None:
+    """Employee NPS through the people module's anonymity rule: overall, or by department."""
+    from custfocus import people
+
+    if period is not None or by not in (None, "department"):
+        raise InputError("Employee NPS is shown only by department (--by department) and by survey wave "
+                         "('custfocus people DATA'), so that no small group of employees can be worked out.")
+
+    def compute(company, progress):
+        progress("Computing employee NPS")
+        result = people.company_employee_nps(company)
+        rows = [{"department": "company", **row} for row in result.company.to_dict("records")]
+        if by == "department":
+            rows = [*result.departments.to_dict("records"), *rows]
+        return {"metric": "enps", "by": by, "as_of": company.as_of, "min_group_size": result.min_group_size,
+                "rows": rows, "hidden": result.hidden,
+                "anonymity_rule": people.anonymity.rule_sentence(result.min_group_size)}
+
+    options.run(compute, _print_employee_nps, needs=("employee_responses",))
+
+
+def _print_employee_nps(result: dict) -> None:
+    if result["rows"]:
+        print_frame(pd.DataFrame(result["rows"]), f"Employee NPS with 95% intervals (as_of {result['as_of']})")
+    else:
+        out.print("No employee NPS can be shown: every group is too small.")
+    out.print(result["anonymity_rule"])
+
+
+@company_command()
+def people(options: CompanyOptions):
+    """Employee NPS by department and wave (anonymised), internal customers, the bottleneck supplier, the chain."""
+    from custfocus import people as library
+
+    def compute(company, progress):
+        if not any(company.has(name) for name in library.analysis.NEEDS_ANY):
+            raise InputError("people needs the table employee_responses or internal_responses.")
+        return library.to_dict(library.analyse(company, progress=progress))
+
+    options.run(compute, _print_people)
+
+
+def _print_people(payload: dict) -> None:
+    employee = payload["employee_nps"]
+    if employee is not None:
+        company = employee["company"]
+        if company:
+            out.print(f"Employee NPS {company['nps']:+.0f} (95% CI {company['low']:+.0f} to {company['high']:+.0f}, "
+                      f"{company['people']:,} people, {company['n']:,} answers).")
+        if employee["by_department"]:
+            print_frame(pd.DataFrame(employee["by_department"])[["department", "people", "n", "nps", "low", "high"]],
+                        "Employee NPS by department, all waves")
+        if employee["changes"]:
+            print_frame(pd.DataFrame(employee["changes"])[["department", "wave_a", "wave_b", "estimate", "low", "high",
+                                                          "significant"]], "Latest change per department (b minus a)")
+        hidden = employee["hidden"]
+        if hidden["departments"]:
+            out.print(f"{hidden['departments']} department(s) not shown ({hidden['small_departments']} too small).")
+    internal = payload["internal"]
+    if internal is not None and internal["suppliers"]:
+        print_frame(pd.DataFrame(internal["suppliers"]).drop(columns="n"),
+                    f"Internal suppliers (adjusted by the {internal['method']})")
+    if payload["bottleneck"]:
+        out.print(payload["bottleneck"]["sentence"])
+    for pair in (internal or {}).get("asymmetric", []):
+        if pair["significant"]:
+            out.print(f"Asymmetric: {pair['department_a']} rates {pair['department_b']} {pair['a_rates_b']:.1f}, "
+                      f"{pair['department_b']} rates {pair['department_a']} {pair['b_rates_a']:.1f}.")
+    for key in ("employee_nps", "internal_service", "lead_lag"):
+        if (payload["chain"] or {}).get(key):
+            out.print(payload["chain"][key]["verdict"])
+    for note in payload["notes"]:
+        out.print(f"Note: {note}")
+    out.print(payload["anonymity_rule"])
+
+
+@company_command()
+def maturity(options: CompanyOptions):
+    """Where customer focus stands (level 1-3, from the data and assessment.toml) and the next steps."""
+    from custfocus.report.build import build_report
+
+    options.run(lambda company, progress: build_report(company, progress=progress).section("maturity").data,
+                _print_maturity)
+
+
+def _print_maturity(data: dict) -> None:
+    out.print(data["verdict"])
+    print_frame(pd.DataFrame(data["criteria"])[["level", "key", "status", "evidence"]],
+                "Criteria (data overrides claims)")
+    for number, step in enumerate(data["next_steps"], start=1):
+        out.print(f"Next step {number}: {step['practice']} How: {step['how']}.")
+
+
+@command
+def assess(
+    write_template: Annotated[bool, typer.Option("--template", help="Write an annotated blank assessment.toml.")] = False,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Where to write it (default: print it).")] = None,
+):
+    """The customer-focus self-assessment: --template writes a blank assessment.toml to fill in."""
+    from custfocus.maturity import template
+
+    if not write_template:
+        raise InputError("Use --template to write a blank assessment.toml; put the filled-in file in the "
+                         "company folder and run 'custfocus maturity DATA'.")
+    text = template()
+    if out_file is None:
+        sys.stdout.write(text)
+        return
+    writable_file(out_file, "--out")
+    if out_file.exists():
+        raise InputError(f"{out_file} exists already; give another --out or remove it first.")
+    out_file.write_text(text, encoding="utf-8")
+    out.print(f"Self-assessment template: {out_file.resolve()}")
 
 
 @company_command()

@@ -56,7 +56,7 @@ def test_full_section_headlines_first_with_intervals(full_company):
     result = section(full_company)
     assert result.available and result.key == "pulse"
     assert [h.label for h in result.headlines] == [
-        "Net Promoter Score", "Customer satisfaction (CSAT)", "Customer effort (CES)", "Employee NPS",
+        "Net Promoter Score", "Customer satisfaction (CSAT)", "Customer effort (CES)",
         "Responses for a ±5 point NPS",
     ]
     nps = result.headlines[0]
@@ -65,14 +65,15 @@ def test_full_section_headlines_first_with_intervals(full_company):
     assert f"n = {n:,}" in nps.detail and "95% CI" in nps.detail
     assert result.headlines[1].value == "75%"  # 5 4 4 2: three of four satisfied
     assert result.headlines[2].value == "5.2"  # mean of 6 5 3 7
-    assert result.headlines[3].value == "-12"  # (25 - 35) / 80 employees
-    assert result.headlines[4].value == f"{stats.nps_responses_needed(5, promoters / n, detractors / n):,}"
+    assert result.headlines[3].value == f"{stats.nps_responses_needed(5, promoters / n, detractors / n):,}"
 
 
 def test_full_section_charts_findings_and_data(full_company):
     result = section(full_company)
     keys = [chart.key for chart in result.charts]
-    assert keys == ["nps_by_month", "nps_change", "nps_by_segment", "employee_nps_by_department"]
+    # Employee NPS belongs to the people section, which applies the anonymity rule.
+    assert keys == ["nps_by_month", "nps_change", "nps_by_segment"]
+    assert not any("employee" in key for key in result.data)
     assert all(isinstance(chart.figure, go.Figure) and chart.finding for chart in result.charts)
     assert all(key in result.data for key in keys)
     json.dumps(result.data, allow_nan=False)  # figures only, JSON-ready
@@ -89,7 +90,6 @@ def test_full_section_charts_findings_and_data(full_company):
     assert [row["too_small"] for row in by_month] == [True] + [False] * 6
     assert result.charts[0].caveat.startswith("1 of 7 months")
     assert result.data["nps_by_segment"]["column"] == "segment"
-    assert result.data["employee_nps_by_department"]["highest_vs_lowest"]["a"] == "Sales"
     assert result.data["responses_needed_for_5_point_nps"]["worst_case"] == stats.nps_responses_needed(5)
     assert result.data["responses_needed_for_5_point_nps"]["median_responses_per_month"] == 150
     assert len(result.tables[0].frame) == 7
@@ -103,8 +103,6 @@ def test_section_without_employee_or_customer_tables(duckdb_engine):
     result = section(company)
     assert result.available
     assert "Employee NPS" not in [h.label for h in result.headlines]
-    assert any("employee_responses" in caveat for caveat in result.caveats)
-    assert result.data["employee_nps"] is None
     by_touchpoint = result.data["nps_by_segment"]
     assert by_touchpoint["column"] == "touchpoint" and len(by_touchpoint["rows"]) == 3
     gap = by_touchpoint["highest_vs_lowest"]

@@ -26,7 +26,7 @@ import pandas as pd
 from custfocus.data.company import Company
 from custfocus.data.contract import TABLE_ORDER, TABLES, Table
 from custfocus.data.reading import ROW, RawTable, Reader, column_name, numbered
-from custfocus.data.settings import Settings, check_as_of, read_settings
+from custfocus.data.settings import ASSESSMENT_FILE, Settings, check_as_of, read_settings
 from custfocus.data.validation import (
     LISTED_PROBLEMS_PER_TABLE,
     Check,
@@ -153,8 +153,11 @@ class _Loader:
         if self.on_error != "report" and self.engine.name != "duckdb":
             self.progress(f"Handing the tables to {self.engine.name}")
             tables = {name: self.engine.adopt(name, t) for name, t in tables.items()}
+        settings = {"time_zone": self.settings.time_zone, "min_group_size": self.settings.min_group_size}
+        if self.folder is not None and (self.folder / ASSESSMENT_FILE).is_file():
+            settings["assessment_path"] = str(self.folder / ASSESSMENT_FILE)
         return Company(tables=tables, as_of=as_of, currency=self.settings.currency, name=self.settings.name,
-                       backend=self.engine, load_report=report, settings={"time_zone": self.settings.time_zone})
+                       backend=self.engine, load_report=report, settings=settings)
 
     # -- one scan per table ----------------------------------------------------------------------
 

@@ -27,6 +27,9 @@ from custfocus.data.contract import TABLES
 from custfocus.errors import InputError
 
 SETTINGS_FILE = "custfocus.toml"
+ASSESSMENT_FILE = "assessment.toml"  # the customer-focus self-assessment, read by custfocus.maturity
+MIN_GROUP_SIZE = 5  # employee answers are shown only for groups of at least this many people
+LOWEST_MIN_GROUP_SIZE = 3  # below this a group's answers identify a person
 COMPANY_KEYS = ("name", "currency", "as_of", "time_zone")
 EARLIEST_AS_OF = date(1900, 1, 1)
 
@@ -38,35 +41,40 @@ class Settings:
     as_of: date | None = None
     time_zone: str = "UTC"
     columns: dict[str, dict[str, str]] = field(default_factory=dict)
+    min_group_size: int = MIN_GROUP_SIZE
 
 
 def read_settings(folder: Path | None) -> Settings:
     if folder is None:
         return Settings()
     path = folder / SETTINGS_FILE
+    if not path.exists() and not path.is_symlink():
+        return Settings(name=folder.name)
+    return _settings_from(read_toml(path), path, folder.name)
+
+
+def read_toml(path: Path) -> dict:
+    """A TOML file (the settings, the self-assessment) as a dict; a problem is one sentence naming it."""
     try:
-        if not path.exists() and not path.is_symlink():
-            return Settings(name=folder.name)
         if path.is_dir():
-            raise InputError(f"{path} is a folder; the settings must be a TOML file of that name.")
+            raise InputError(f"{path} is a folder; it must be a TOML file of that name.")
         text = path.read_bytes()
     except OSError as err:
         raise InputError(f"{path} cannot be read: {err.strerror or err}.") from None
     try:
         # utf-8-sig: editors on Windows put a byte-order mark at the start; it is not part of the text.
-        raw = tomllib.loads(text.decode("utf-8-sig"))
+        return tomllib.loads(text.decode("utf-8-sig"))
     except UnicodeDecodeError as err:
         raise InputError(f"{path} is not UTF-8 text (byte 0x{text[err.start]:02X} at position {err.start + 1}).") from None
     except tomllib.TOMLDecodeError as err:
         raise InputError(f"{path} is not valid TOML: {err}.") from None
-    return _settings_from(raw, path, folder.name)
 
 
 def _settings_from(raw: dict, path: Path, default_name: str) -> Settings:
-    unknown = sorted(set(raw) - {"company", "columns"})
+    unknown = sorted(set(raw) - {"company", "columns", "privacy"})
     if unknown:
-        raise InputError(f"{path}: unknown section(s) {', '.join(unknown)}; expected [company] and "
-                         "[columns.<table>].")
+        raise InputError(f"{path}: unknown section(s) {', '.join(unknown)}; expected [company], "
+                         "[columns.<table>] and [privacy].")
     company = _section(raw, "company", path)
     unknown = sorted(set(company) - set(COMPANY_KEYS))
     if unknown:
@@ -86,7 +94,7 @@ def _settings_from(raw: dict, path: Path, default_name: str) -> Settings:
                          "(use a name such as 'Europe/Berlin' or 'UTC').") from None
     return Settings(name=company.get("name", default_name).strip(), currency=currency,
                     as_of=_as_of(company.get("as_of"), path), time_zone=time_zone,
-                    columns=_columns(raw, path))
+                    columns=_columns(raw, path), min_group_size=_min_group_size(path, _section(raw, "privacy", path)))
 
 
 def _section(raw: dict, key: str, path: Path) -> dict:
@@ -137,3 +145,14 @@ def _columns(raw: dict, path: Path) -> dict[str, dict[str, str]]:
             if not isinstance(file_name, str):
                 raise InputError(f"{path}: [columns.{table}] {contract_name} must be a column name in quotes.")
     return columns
+
+
+def _min_group_size(path: Path, privacy: dict) -> int:
+    unknown = sorted(set(privacy) - {"min_group_size"})
+    if unknown:
+        raise InputError(f"{path}: unknown key(s) {', '.join(unknown)} in [privacy]; the key is min_group_size.")
+    size = privacy.get("min_group_size", MIN_GROUP_SIZE)
+    if isinstance(size, bool) or not isinstance(size, int) or size < LOWEST_MIN_GROUP_SIZE:
+        raise InputError(f"{path}: [privacy] min_group_size must be a whole number of at least "
+                         f"{LOWEST_MIN_GROUP_SIZE}, got {size!r}.")
+    return size

@@ -238,6 +238,8 @@ class Voice:
 class People:
     headcount_per_20k_customers: dict[str, int]
     enps: dict[str, float]  # exact expected eNPS
+    small_department: str  # too few people to show: no figure of it may appear anywhere
+    small_department_headcount: int
     internal_mu: dict[tuple[str, str], float]  # (from, to) -> latent mean score
     internal_noise: float
     customer_shift_per_enps_point: float
@@ -313,7 +315,8 @@ PLANTED = Planted(
         headcount_per_20k_customers={"Sales": 40, "Customer Service": 60, "Logistics": 50,
                                      "Warehouse": 70, "Billing": 15, "IT": 25},
         enps={"Sales": 25.0, "Customer Service": 15.0, "Logistics": -15.0, "Warehouse": -40.0,
-              "Billing": 10.0, "IT": 0.0},
+              "Billing": 10.0, "IT": 0.0, "Legal": 20.0},
+        small_department="Legal", small_department_headcount=3,
         internal_mu={
             ("Logistics", "Warehouse"): 3.5, ("Customer Service", "Warehouse"): 5.0,
             ("Sales", "IT"): 7.5, ("Sales", "Billing"): 7.0, ("Sales", "Logistics"): 7.0,

@@ -516,31 +516,32 @@ def _pick(rng: np.random.Generator, phrases: tuple[str, ...], where: np.ndarray)
     return pa.array(phrases).take(pa.array(choice, mask=~where))
 
 
-def _draw_staff_surveys(rng: np.random.Generator, customers: int,
+def _draw_staff_surveys(rng: np.random.Generator, small_rng: np.random.Generator, customers: int,
                         calendar: _Calendar) -> tuple[pa.Table, pa.Table]:
+    """Employee and internal surveys; the small department draws from ``small_rng`` so that adding it
+    leaves every other answer as it was."""
     people = PLANTED.people
     headcount = np.array([max(5, round(people.headcount_per_20k_customers[d] * customers / 20_000))
                           for d in DEPARTMENTS])
     department = np.repeat(np.arange(len(DEPARTMENTS)), headcount)
     staff = len(department)
     waves = np.arange(45, calendar.history_days + 1, 91)  # quarterly pulses
-    noise = 1.2
-    employee_effect = rng.standard_normal(staff)
-    mu = np.array([_mean_for_enps(people.enps[d], math.hypot(1.0, noise)) for d in DEPARTMENTS])
-
-    wave, employee = (a.ravel() for a in np.meshgrid(waves, np.arange(staff), indexing="ij"))
-    answered = rng.random(len(wave)) < 0.75
-    wave, employee = wave[answered], employee[answered]
-    day = wave + rng.integers(0, 14, len(wave))
-    score = np.clip(np.rint(mu[department[employee]] + employee_effect[employee]
-                            + rng.normal(0, noise, len(wave))), 0, 10).astype(np.int64)
-    keep = np.flatnonzero(day <= calendar.history_days)
-    keep = keep[np.lexsort((employee[keep], day[keep]))]
+    mu = np.array([_mean_for_enps(people.enps[d], math.hypot(1.0, _EMPLOYEE_NOISE)) for d in DEPARTMENTS])
+    employee, day, score = _employee_answers(rng, mu[department], waves, calendar)
+    small_mu = _mean_for_enps(people.enps[people.small_department], math.hypot(1.0, _EMPLOYEE_NOISE))
+    small_employee, small_day, small_score = _employee_answers(
+        small_rng, np.full(people.small_department_headcount, small_mu), waves, calendar)
+    labels = pa.concat_arrays([_labels(DEPARTMENTS, department[employee]),
+                               pa.array(np.full(len(small_employee), people.small_department))])
+    employee = np.concatenate([employee, staff + small_employee])
+    day, score = np.concatenate([day, small_day]), np.concatenate([score, small_score])
+    rows = np.lexsort((employee, day))
+    width = max(5, len(str(staff + people.small_department_headcount - 1)))
     employee_responses = pa.table({
-        "department": _labels(DEPARTMENTS, department[employee[keep]]),
-        "date": calendar.dates(day[keep]),
-        "score": pa.array(score[keep], pa.int64()),
-        "employee_id": _ids("E", employee[keep], max(5, len(str(staff - 1)))),
+        "department": labels.take(pa.array(rows)),
+        "date": calendar.dates(day[rows]),
+        "score": pa.array(score[rows], pa.int64()),
+        "employee_id": _ids("E", employee[rows], width),
     })
 
     pairs = [(DEPARTMENTS.index(f), DEPARTMENTS.index(t), mu_pair)
@@ -568,6 +569,26 @@ def _draw_staff_surveys(rng: np.random.Generator, customers: int,
         "score": pa.array(score[keep], pa.int64()),
     })
     return employee_responses, internal_responses
+
+
+_EMPLOYEE_NOISE = 1.2  # answer-to-answer noise of one employee's 0-10 score
+
+
+def _employee_answers(rng: np.random.Generator, mu: np.ndarray, waves: np.ndarray,
+                      calendar: _Calendar) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(employee, day, score) of employees with latent means ``mu``, each answering 3 in 4 waves,
+    sorted by day then employee."""
+    staff = len(mu)
+    employee_effect = rng.standard_normal(staff)
+    wave, employee = (a.ravel() for a in np.meshgrid(waves, np.arange(staff), indexing="ij"))
+    answered = rng.random(len(wave)) < 0.75
+    wave, employee = wave[answered], employee[answered]
+    day = wave + rng.integers(0, 14, len(wave))
+    score = np.clip(np.rint(mu[employee] + employee_effect[employee]
+                            + rng.normal(0, _EMPLOYEE_NOISE, len(wave))), 0, 10).astype(np.int64)
+    keep = np.flatnonzero(day <= calendar.history_days)
+    keep = keep[np.lexsort((employee[keep], day[keep]))]
+    return employee[keep], day[keep], score[keep]
 
 
 def _ids(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:

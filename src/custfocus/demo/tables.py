@@ -11,6 +11,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from custfocus.data.settings import ASSESSMENT_FILE
+from custfocus.demo.assessment import assessment_toml
 from custfocus.errors import InputError
 from custfocus.demo.planted import (
     ACQUISITION_CHANNELS,
@@ -49,7 +51,9 @@ def generate(customers: int = 20_000, seed: int = 7,
     """Simulate the demo company: the seven contract tables as Arrow tables (see the module doc)."""
     if customers < 1:
         raise ValueError(f"customers must be at least 1, got {customers}")
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(7)]
+    # Spawned children depend only on their index: the eighth (the small department) leaves the
+    # first seven streams, and so every other table, as they were.
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(8)]
     calendar = _Calendar(as_of, PLANTED.acquisition.history_days)
     people = _draw_customers(streams[0], customers, calendar)
     base = _draw_purchases(streams[1], people, calendar)
@@ -65,7 +69,7 @@ def generate(customers: int = 20_000, seed: int = 7,
         "interventions": _interventions_table(experiment, orders, calendar, customers),
     }
     tables["employee_responses"], tables["internal_responses"] = _draw_staff_surveys(
-        streams[6], customers, calendar)
+        streams[6], streams[7], customers, calendar)
     stamp = {AS_OF_METADATA_KEY: as_of.isoformat().encode()}
     return {name: tables[name].replace_schema_metadata(stamp) for name in TABLE_NAMES}
 
@@ -92,9 +96,10 @@ def check_target(out_dir: Path, force: bool = False) -> None:
 
 
 def write(tables: dict[str, pa.Table], out_dir: Path, fmt: str = "csv", force: bool = False) -> dict[str, Path]:
-    """Write each table as ``<name>.csv`` or ``<name>.parquet`` plus ``custfocus.toml``.
+    """Write each table as ``<name>.csv`` or ``<name>.parquet`` plus ``custfocus.toml`` and the
+    self-assessment ``assessment.toml``.
 
-    Returns the written paths by table name, and ``"settings"`` for the TOML file. The as_of date
+    Returns the written paths by table name, ``"settings"`` and ``"assessment"`` for the TOML files. The as_of date
     comes from the tables' metadata (set by :func:`generate`). A folder holding anything but an
     earlier demo is refused unless ``force`` (see :func:`check_target`).
     """
@@ -117,6 +122,8 @@ def write(tables: dict[str, pa.Table], out_dir: Path, fmt: str = "csv", force: b
         f'{DEMO_MARK}\n[company]\nname = "{PLANTED.company_name}"\ncurrency = "{PLANTED.currency}"\n'
         f'as_of = "{as_of.isoformat()}"\n', encoding="utf-8")
     paths["settings"] = settings
+    paths["assessment"] = out_dir / ASSESSMENT_FILE
+    paths["assessment"].write_text(assessment_toml(as_of.isoformat()), encoding="utf-8")
     return paths
 
 

@@ -48,6 +48,9 @@ def employee_nps(employee_responses: ibis.Table, by="department", period: str | 
                  confidence: float = 0.95) -> pd.DataFrame:
     """Employee NPS ("would you recommend working here", 0-10), by department unless told otherwise.
 
+    These are raw counts with no anonymity rule: whatever is shown to people goes through
+    :mod:`custfocus.people` (``people.company_employee_nps``), which hides groups under 5 people.
+
     Same columns as :func:`nps`.
     """
     return _nps_table(employee_responses, by, period, confidence)

@@ -1,16 +1,18 @@
-"""The pulse section of the report: NPS, CSAT, CES and employee NPS with their intervals.
+"""The pulse section of the report: NPS, CSAT and CES with their intervals.
+
+Employee NPS is not here: it is shown by the people section, which hides groups too small to keep
+their answers anonymous.
 
 ``Section.data`` keys (JSON; NPS in points, CSAT in percent, CES on its 1-7 scale; intervals 95%):
 
 - ``small_sample_rule``: the "too small to conclude" rule in words.
-- ``nps``, ``csat``, ``ces``, ``employee_nps``: the overall figure over all responses, with its
+- ``nps``, ``csat``, ``ces``: the overall figure over all responses, with its
   counts, ``low``/``high`` and ``too_small``; None when there are no responses of that kind.
 - ``nps_by_month``, ``csat_by_month``, ``ces_by_month``: one row per month (``period`` 'YYYY-MM')
   with the columns of :func:`custfocus.pulse.nps` / ``csat`` / ``ces``.
 - ``nps_by_segment``: ``column`` (the segment column used), ``rows`` (one per segment) and
   ``highest_vs_lowest`` (a comparison, see below, plus ``pairs`` and ``p_value_adjusted``, the
   Bonferroni p-value over all pairs of segments); None when no column splits the responses.
-- ``employee_nps_by_department``: ``column``, ``rows`` and ``highest_vs_lowest`` likewise.
 - ``nps_change``: ``month`` and ``quarter``: the latest period against the one before, each a
   comparison ``{metric, a, b, value_a, value_b, n_a, n_b, difference (b - a), low, high, p_value,
   significant}``.
@@ -31,11 +33,11 @@ from custfocus.pulse import metrics, stats
 from custfocus.section import Chart, Context, Headline, Section, TableView
 
 KEY = "pulse"
-TITLE = "Pulse: NPS, CSAT, CES and employee NPS"
+TITLE = "Pulse: NPS, CSAT and CES"
 PLANNING_MARGIN = 5.0  # NPS points: the precision a manager usually asks for
 SEGMENT_COLUMNS = ("segment", "region", "touchpoint", "department")  # first one that splits the answers
 
-_LABELS = {"nps": "NPS", "csat": "CSAT", "ces": "CES", "enps": "employee NPS"}
+_LABELS = {"nps": "NPS", "csat": "CSAT", "ces": "CES"}
 _SMALL_COLOUR, _COLOUR = "#b0b0b0", "#1f5fa8"
 
 
@@ -50,19 +52,12 @@ def section(company: Company, context: Context) -> Section:
 
     step("pulse: overall NPS, CSAT and CES")
     overall = {m: metrics.metric_table(responses, m).iloc[0] for m in ("nps", "csat", "ces")}
-    employee_responses = company.tables.get("employee_responses")
-    if employee_responses is not None:
-        step("pulse: employee NPS")
-        overall["enps"] = metrics.employee_nps(employee_responses, by=None).iloc[0]
-    else:
-        result.caveats.append("Employee NPS is not shown: it needs table employee_responses.")
     for metric, row in overall.items():
-        result.data["employee_nps" if metric == "enps" else metric] = _record(row) if row["n"] > 0 else None
+        result.data[metric] = _record(row) if row["n"] > 0 else None
         if row["n"] > 0:
             result.headlines.append(_headline(metric, row))
         else:
             result.caveats.append(f"There are no {_LABELS[metric]} responses, so {_LABELS[metric]} is not shown.")
-    result.data.setdefault("employee_nps", None)
 
     if overall["nps"]["n"] > 0:
         step("pulse: monthly figures and changes")
@@ -72,10 +67,6 @@ def section(company: Company, context: Context) -> Section:
         step("pulse: NPS by segment")
         _add_segments(result, company)
         _add_planning(result, overall["nps"], by_month["nps"])
-    if result.data["employee_nps"] is not None:
-        _add_ranked_chart(result, metrics.employee_nps(employee_responses), "department", "enps",
-                          key="employee_nps_by_department", title="Employee NPS by department",
-                          group_word="department")
 
     flagged = [_LABELS[m] for m, row in overall.items() if row["n"] > 0 and row["too_small"]]
     if flagged:
@@ -94,11 +85,10 @@ def _headline(metric: str, row: pd.Series) -> Headline:
         "nps": f"promoters minus detractors of all answers; {interval}",
         "csat": f"share rating 4 or 5 of 5; {interval}",
         "ces": f"mean effort score, 1-7; {interval}",
-        "enps": f"employees who would recommend working here, net; {interval}",
     }
     labels = {"nps": "Net Promoter Score", "csat": "Customer satisfaction (CSAT)",
-              "ces": "Customer effort (CES)", "enps": "Employee NPS"}
-    return Headline(labels[metric], _value(metric, _metric_value(metric, row)), details[metric],
+              "ces": "Customer effort (CES)"}
+    return Headline(labels[metric], _value(metric, row[metric]), details[metric],
                     "too few responses to conclude" if row["too_small"] else None)
 
 
@@ -277,8 +267,6 @@ def _summary(data: dict) -> str:
         parts.append(f"CSAT {_value('csat', data['csat']['csat'])}")
     if data["ces"]:
         parts.append(f"CES {_value('ces', data['ces']['ces'])} of 7")
-    if data["employee_nps"]:
-        parts.append(f"employee NPS {_signed(data['employee_nps']['nps'])}")
     return "; ".join(parts) + "." if parts else "No survey responses to summarise."
 
 
@@ -315,10 +303,6 @@ def _between(a: pd.Period, b: pd.Period) -> str:
     if a.year == b.year:
         first = first.removesuffix(f" {a.year}")
     return f"{first} and {second}"
-
-
-def _metric_value(metric: str, row) -> float:
-    return row["nps" if metric == "enps" else metric]
 
 
 def _value(metric: str, value: float) -> str:

@@ -11,4 +11,6 @@ SECTIONS = (
     "value",
     "profitability",
     "interventions",
+    "people",
+    "maturity",  # last: it reads every section before it
 )
