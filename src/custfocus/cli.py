@@ -337,8 +337,15 @@ def print_problems(report, limit: int, console: Console = out) -> None:
                       + ". 'custfocus validate --limit 0' lists them all.")
 
 
-def print_frame(frame: pd.DataFrame, title: str, percent: tuple[str, ...] = ()) -> None:
-    """Print a result table; columns in ``percent`` are shares shown as percentages."""
+def print_frame(frame: pd.DataFrame | list[dict], title: str, percent: tuple[str, ...] = (),
+                columns: list[str] | None = None) -> None:
+    """Print a result table (a frame, or JSON-style rows); columns in ``percent`` are shares shown as
+    percentages; ``columns`` picks and orders the columns shown."""
+    import pandas as pd
+
+    frame = pd.DataFrame(frame)
+    if columns is not None:
+        frame = frame[columns]
     frame = frame.assign(**{c: (frame[c] * 100).map(lambda v: f"{v:.1f}%" if v == v else "–")
                             for c in percent if c in frame})
     table = Table(title=title, title_justify="left")
@@ -518,7 +525,7 @@ def _employee_nps(options: CompanyOptions, by: str | None, period: Period | None
 
 def _print_employee_nps(result: dict) -> None:
     if result["rows"]:
-        print_frame(pd.DataFrame(result["rows"]), f"Employee NPS with 95% intervals (as_of {result['as_of']})")
+        print_frame(result["rows"], f"Employee NPS with 95% intervals (as_of {result['as_of']})")
     else:
         out.print("No employee NPS can be shown: every group is too small.")
     out.print(result["anonymity_rule"])
@@ -545,18 +552,18 @@ def _print_people(payload: dict) -> None:
             out.print(f"Employee NPS {company['nps']:+.0f} (95% CI {company['low']:+.0f} to {company['high']:+.0f}, "
                       f"{company['people']:,} people, {company['n']:,} answers).")
         if employee["by_department"]:
-            print_frame(pd.DataFrame(employee["by_department"])[["department", "people", "n", "nps", "low", "high"]],
-                        "Employee NPS by department, all waves")
+            print_frame(employee["by_department"], "Employee NPS by department, all waves",
+                        columns=["department", "people", "n", "nps", "low", "high"])
         if employee["changes"]:
-            print_frame(pd.DataFrame(employee["changes"])[["department", "wave_a", "wave_b", "estimate", "low", "high",
-                                                          "significant"]], "Latest change per department (b minus a)")
+            print_frame(employee["changes"], "Latest change per department (b minus a)",
+                        columns=["department", "wave_a", "wave_b", "estimate", "low", "high", "significant"])
         hidden = employee["hidden"]
         if hidden["departments"]:
             out.print(f"{hidden['departments']} department(s) not shown ({hidden['small_departments']} too small).")
     internal = payload["internal"]
     if internal is not None and internal["suppliers"]:
-        print_frame(pd.DataFrame(internal["suppliers"]).drop(columns="n"),
-                    f"Internal suppliers (adjusted by the {internal['method']})")
+        print_frame(internal["suppliers"], f"Internal suppliers (adjusted by the {internal['method']})",
+                    columns=[c for c in internal["suppliers"][0] if c != "n"])
     if payload["bottleneck"]:
         out.print(payload["bottleneck"]["sentence"])
     for pair in (internal or {}).get("asymmetric", []):
@@ -582,8 +589,7 @@ def maturity(options: CompanyOptions):
 
 def _print_maturity(data: dict) -> None:
     out.print(data["verdict"])
-    print_frame(pd.DataFrame(data["criteria"])[["level", "key", "status", "evidence"]],
-                "Criteria (data overrides claims)")
+    print_frame(data["criteria"], "Criteria (data overrides claims)", columns=["level", "key", "status", "evidence"])
     for number, step in enumerate(data["next_steps"], start=1):
         out.print(f"Next step {number}: {step['practice']} How: {step['how']}.")
 
