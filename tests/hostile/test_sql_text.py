@@ -9,7 +9,7 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[2] / "src" / "custfocus"
 SQL_CALL = re.compile(r"""(?:raw_sql|\.sql|\.execute)\(\s*f(["'])(.*?)\1""")
 QUOTED = re.compile(r"^(sql_literal|sql_identifier)\(.*\)$")
-OUR_CONSTANTS = {"ROW"}
+OUR_CONSTANTS = {"ROW", "BUSY_TIMEOUT_MS"}
 
 
 def test_every_interpolation_into_sql_is_quoted():
