@@ -11,7 +11,7 @@ import importlib
 from custfocus.data.company import Company, load_company
 from custfocus.stats import Estimate
 
-ANALYSIS_MODULES = ("pulse", "retention", "loyalty", "value", "interventions")
+ANALYSIS_MODULES = ("pulse", "retention", "loyalty", "value", "interventions", "voice")
 
 __all__ = ["Company", "Estimate", "load_company", *ANALYSIS_MODULES]
 __version__ = "0.1.0"

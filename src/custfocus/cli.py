@@ -18,6 +18,7 @@ from typing import Annotated
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from custfocus.errors import CustfocusError, ValidationFailed
@@ -460,3 +461,52 @@ def interventions(
         out.print(f"[bold]{result.intervention}[/bold]: {verdict_sentence(result)}")
         out.print(f"  {targeting_sentence(result)}")
     out.print("Effects with intervals, the split check and the targeting curves: --json, or the report.")
+
+
+@app.command()
+@handles_errors
+def voice(
+    data: DataArg = None,
+    source: SourceOpt = None,
+    comments_out: Annotated[Path | None, typer.Option("--out", help="Write one row per comment (id, score, sentiment, themes) to this CSV.")] = None,
+    engine: EngineOpt = EngineName.duckdb,
+    on_error: OnErrorOpt = OnError.stop,
+    as_of: AsOfOpt = None,
+    as_json: JsonOpt = False,
+):
+    """What customers say: comment themes, their sentiment, and the points of NPS (or CSAT, CES) each costs."""
+    from custfocus import voice as vc
+
+    with progress_status("Loading") as progress:
+        company = _load(data, source, engine, on_error, as_of, progress)
+        result = vc.analyse(company, progress=progress)
+        if comments_out is not None:
+            vc.comments_table(result).to_csv(comments_out, index=False)
+    _print_load_summary(company)
+    if as_json:
+        _print_json(vc.to_dict(result))
+    else:
+        _print_voice(result)
+    if comments_out is not None:
+        err.print(f"Comments with their sentiment and themes: {comments_out.resolve()}", markup=False)
+
+
+def _print_voice(result) -> None:
+    from custfocus.voice import headline
+
+    table = Table(title=f"Themes of {len(result.comments):,} comments"
+                        + (f" (points lost in {result.unit}, 95% intervals)" if result.unit else ""),
+                  title_justify="left")
+    columns = ["theme", "share", "sentiment"] + (["points lost", "95% interval", "role"] if result.unit else [])
+    for column in columns:
+        table.add_column(column, justify="left" if column in ("theme", "role") else "right")
+    for row in result.summary.itertuples(index=False):
+        cells = [escape(row.label), f"{row.share:.1%}", f"{row.sentiment:+.2f}"]
+        if result.unit:
+            role = row.role + (f" of {row.symptom_of}" if row.symptom_of else "")
+            cells += [f"{row.points_lost:+.1f}", f"{row.low:+.1f} to {row.high:+.1f}", escape(role)]
+        table.add_row(*cells)
+    out.print(table)
+    out.print(headline(result), markup=False, highlight=False)
+    for note in result.notes:
+        out.print(f"Note: {note}", markup=False, highlight=False)

@@ -280,8 +280,10 @@ class _Loader:
         if self.on_error != "report" and self.engine.name != "duckdb":
             self.progress(f"Handing the tables to {self.engine.name}")
             tables = {name: self.engine.adopt(name, t) for name, t in tables.items()}
+        settings = {"time_zone": self.settings.time_zone, "voice": self.settings.voice,
+                    "voice_source": self.settings.voice_source}
         return Company(tables=tables, as_of=as_of, currency=self.settings.currency, name=self.settings.name,
-                       backend=self.engine, load_report=report, settings={"time_zone": self.settings.time_zone})
+                       backend=self.engine, load_report=report, settings=settings)
 
     def _as_of(self, transactions: RawTable | None) -> date:
         today = date.today()

@@ -1,0 +1,48 @@
+"""Voice: what customers say in comments, its sentiment, and which themes cost the survey's metric.
+
+>>> from custfocus import voice
+>>> result = voice.analyse(company)                    # doctest: +SKIP
+>>> result.summary                                     # one row per theme: share, sentiment, points lost
+>>> voice.key_drivers(themes, scores, "nps")           # on any boolean theme matrix
+"""
+
+from custfocus.voice.analysis import (
+    VoiceResult,
+    analyse,
+    analyse_comments,
+    comments_of,
+    comments_table,
+    headline,
+    to_dict,
+)
+from custfocus.voice.drivers import key_drivers
+from custfocus.voice.sentiment import Sentiment, lexicon_scores, sentiment
+from custfocus.voice.themes import PinnedTheme, Themes, VoiceSettings, find_themes, read_settings
+
+__all__ = [
+    "PinnedTheme",
+    "Sentiment",
+    "Themes",
+    "VoiceResult",
+    "VoiceSettings",
+    "analyse",
+    "analyse_comments",
+    "comments_of",
+    "comments_table",
+    "find_themes",
+    "headline",
+    "key_drivers",
+    "lexicon_scores",
+    "read_settings",
+    "section",
+    "sentiment",
+    "to_dict",
+]
+
+
+def section(company, context=None):
+    """The report's voice section (its module loads plotly, so it is imported on first use)."""
+    from custfocus.section import Context
+    from custfocus.voice.presentation import section as build
+
+    return build(company, context or Context())

@@ -1,0 +1,206 @@
+"""Key drivers: the points of the survey's own metric each theme costs, the other themes held fixed.
+
+Themes are mentioned together (a late parcel brings a "where is my order" call), so comparing the
+metric of a theme's mentioners with everyone else's ("naive") charges a theme with the effect of
+the themes that come with it. Here every theme enters one model at once:
+
+- NPS: two logistic regressions, of promoter (9-10) and of detractor (0-6), on all theme indicators;
+- CSAT: a logistic regression of satisfied (4-5);
+- CES: a linear regression of the score (1-7, 7 = very easy).
+
+A theme's *points lost* is the metric predicted with that theme switched off for its mentioners minus
+the metric predicted as observed, averaged over all commented answers (NPS points, percentage
+points satisfied, or CES scale points): what removing the theme's problem would gain; negative for a
+theme that lifts the score. Its 95% interval comes from a Poisson bootstrap. The models see only
+which themes a comment mentions, so the fit runs on the distinct theme patterns with their counts
+(cells of pattern x score): its cost does not grow with the number of comments.
+
+Root cause or symptom: a theme whose model effect is indistinguishable from zero while its naive
+effect is clearly not, and which is mostly mentioned with a theme that does cost points, matters only
+through that theme: a *symptom* of it. A theme whose own effect is clear is a *root cause* (as far as
+comments can tell: a theme nobody mentions cannot be seen).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+BOOTSTRAP_REPLICATES = 200
+MIN_MENTIONS = 30  # fewer mentions than this: too few to conclude
+RIDGE = 1e-4  # a whisper of shrinkage so a theme only promoters mention still has a finite effect
+SYMPTOM_PARTNER_SHARE = 0.3  # a symptom's mentions that also mention its root cause, at least
+SEED = 20_260_930
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    kind: str
+    unit: str
+
+    def outcomes(self, score: np.ndarray) -> dict[str, np.ndarray]:
+        if self.kind == "nps":
+            return {"promoter": (score >= 9).astype(float), "detractor": (score <= 6).astype(float)}
+        if self.kind == "csat":
+            return {"satisfied": (score >= 4).astype(float)}
+        return {"score": score.astype(float)}
+
+    def metric(self, predicted: dict[str, np.ndarray]) -> np.ndarray:
+        if self.kind == "nps":
+            return 100 * (predicted["promoter"] - predicted["detractor"])
+        if self.kind == "csat":
+            return 100 * predicted["satisfied"]
+        return predicted["score"]
+
+    @property
+    def linear(self) -> bool:
+        return self.kind == "ces"
+
+
+METRICS = {"nps": MetricSpec("nps", "NPS points"), "csat": MetricSpec("csat", "points of CSAT (% satisfied)"),
+           "ces": MetricSpec("ces", "points of CES (1-7 scale)")}
+
+
+@dataclass(frozen=True)
+class _Cells:
+    """Distinct (theme pattern, score) cells with their counts: all the models need."""
+
+    design: np.ndarray  # (cells, 1 + themes): intercept and indicators
+    score: np.ndarray
+    count: np.ndarray
+
+
+def _cells(themes: np.ndarray, score: np.ndarray) -> _Cells:
+    keys = np.column_stack([themes.astype(np.int16), score.astype(np.int16)])
+    distinct, count = np.unique(keys, axis=0, return_counts=True)
+    design = np.column_stack([np.ones(len(distinct)), distinct[:, :-1]]).astype(float)
+    return _Cells(design, distinct[:, -1].astype(float), count.astype(float))
+
+
+def _fit_logistic(design: np.ndarray, y: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Weighted logistic regression by Newton's method (on the cells, a few dozen rows)."""
+    beta = np.zeros(design.shape[1])
+    penalty = RIDGE * max(weight.sum(), 1.0) * np.eye(design.shape[1])
+    penalty[0, 0] = 0.0
+    for _ in range(50):
+        p = 1 / (1 + np.exp(-np.clip(design @ beta, -30, 30)))
+        gradient = design.T @ (weight * (y - p)) - penalty @ beta
+        hessian = (design * (weight * p * (1 - p))[:, None]).T @ design + penalty
+        step = np.linalg.solve(hessian + 1e-10 * np.eye(len(beta)), gradient)
+        beta += step
+        if np.max(np.abs(step)) < 1e-8:
+            return beta, True
+    return beta, False
+
+
+def _fit_linear(design: np.ndarray, y: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, bool]:
+    gram = (design * weight[:, None]).T @ design + RIDGE * max(weight.sum(), 1.0) * np.diag(
+        np.r_[0.0, np.ones(design.shape[1] - 1)])
+    return np.linalg.solve(gram + 1e-10 * np.eye(design.shape[1]), design.T @ (weight * y)), True
+
+
+def _points_lost(cells: _Cells, weight: np.ndarray, spec: MetricSpec) -> tuple[np.ndarray, bool]:
+    """Per theme: mean metric with the theme switched off for its mentioners minus as predicted."""
+    themes = cells.design.shape[1] - 1
+    predicted, switched, converged = {}, {}, True
+    for name, outcome in spec.outcomes(cells.score).items():
+        if spec.linear:
+            beta, ok = _fit_linear(cells.design, outcome, weight)
+        else:
+            beta, ok = _fit_logistic(cells.design, outcome, weight)
+        converged &= ok
+        link = (lambda eta: eta) if spec.linear else (lambda eta: 1 / (1 + np.exp(-eta)))
+        predicted[name] = link(cells.design @ beta)
+        switched[name] = np.stack([link(cells.design @ beta - cells.design[:, 1 + k] * beta[1 + k])
+                                   for k in range(themes)])
+    total = weight.sum()
+    actual = spec.metric(predicted)
+    without = spec.metric(switched)  # (themes, cells)
+    return (without - actual) @ weight / total, converged
+
+
+def _naive(themes: np.ndarray, metric_values: np.ndarray) -> np.ndarray:
+    """Share mentioning x (metric of the others - metric of the mentioners)."""
+    out = np.full(themes.shape[1], np.nan)
+    for k in range(themes.shape[1]):
+        m = themes[:, k]
+        if 0 < m.sum() < len(m):
+            out[k] = m.mean() * (metric_values[~m].mean() - metric_values[m].mean())
+    return out
+
+
+def key_drivers(themes: np.ndarray, score: np.ndarray, kind: str, names=None,
+                replicates: int = BOOTSTRAP_REPLICATES, seed: int = SEED) -> pd.DataFrame:
+    """One row per theme: points_lost (estimate, low, high), the naive figure, mentions and role.
+
+    ``themes`` is a boolean (comments, themes) matrix, ``score`` the comments' scores of one kind.
+    """
+    spec = METRICS[kind]
+    themes = np.asarray(themes, bool)
+    score = np.asarray(score, float)
+    names = list(names) if names is not None else [f"theme {k + 1}" for k in range(themes.shape[1])]
+    cells = _cells(themes, score)
+    estimate, converged = _points_lost(cells, cells.count, spec)
+    rng = np.random.default_rng(seed)
+    draws = np.stack([_points_lost(cells, rng.poisson(cells.count).astype(float), spec)[0]
+                      for _ in range(replicates)])
+    low, high = np.percentile(draws, [2.5, 97.5], axis=0)
+    per_answer = spec.metric({k: v for k, v in spec.outcomes(score).items()})
+    naive = _naive(themes, per_answer)
+    naive_draws = _naive_bootstrap(themes, per_answer, rng, replicates)
+    frame = pd.DataFrame({
+        "theme": names, "mentions": themes.sum(axis=0), "share": themes.mean(axis=0),
+        "points_lost": estimate, "low": low, "high": high, "n": len(score),
+        "naive_points_lost": naive, "naive_low": naive_draws[0], "naive_high": naive_draws[1],
+        "converged": converged,
+    })
+    frame["too_few_mentions"] = frame.mentions < MIN_MENTIONS
+    return _roles(frame, themes)
+
+
+def _naive_bootstrap(themes, per_answer, rng, replicates):
+    """Interval of the naive figure, by resampling answers (only its low/high are kept)."""
+    cells = _cells(themes, per_answer if per_answer.dtype.kind == "f" else per_answer.astype(float))
+    values = cells.score
+    pattern = cells.design[:, 1:].astype(bool)
+    draws = []
+    for _ in range(max(replicates // 2, 50)):
+        w = rng.poisson(cells.count).astype(float)
+        total = w.sum()
+        row = []
+        for k in range(pattern.shape[1]):
+            m = pattern[:, k]
+            wm, wo = w[m].sum(), w[~m].sum()
+            row.append(wm / total * (values[~m] @ w[~m] / wo - values[m] @ w[m] / wm) if wm and wo else np.nan)
+        draws.append(row)
+    return np.nanpercentile(np.array(draws), [2.5, 97.5], axis=0)
+
+
+def _roles(frame: pd.DataFrame, themes: np.ndarray) -> pd.DataFrame:
+    """Root cause, symptom of another theme, or not clear; see the module doc."""
+    clear = (frame.low > 0) | (frame.high < 0)
+    naive_clear = (frame.naive_low > 0) | (frame.naive_high < 0)
+    roles, partners = [], []
+    for k, row in frame.iterrows():
+        partner = None
+        if row.too_few_mentions:
+            roles.append("too few mentions")
+        elif clear[k]:
+            roles.append("root cause" if row.points_lost > 0 else "strength")
+        elif naive_clear[k]:
+            mentioned = themes[:, k]
+            together = themes[mentioned].mean(axis=0)
+            together[k] = 0
+            candidates = [j for j in np.argsort(-together) if together[j] >= SYMPTOM_PARTNER_SHARE
+                          and clear[j] and np.sign(frame.points_lost[j]) == np.sign(row.naive_points_lost)]
+            if candidates:
+                partner = frame.theme[candidates[0]]
+                roles.append("symptom")
+            else:
+                roles.append("not clear")
+        else:
+            roles.append("no clear effect")
+        partners.append(partner)
+    return frame.assign(role=roles, symptom_of=partners)
