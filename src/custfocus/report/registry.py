@@ -10,4 +10,5 @@ SECTIONS = (
     "loyalty",
     "value",
     "interventions",
+    "voice",
 )

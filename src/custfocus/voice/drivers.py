@@ -32,6 +32,7 @@ BOOTSTRAP_REPLICATES = 200
 MIN_MENTIONS = 30  # fewer mentions than this: too few to conclude
 RIDGE = 1e-4  # a whisper of shrinkage so a theme only promoters mention still has a finite effect
 SYMPTOM_PARTNER_SHARE = 0.3  # a symptom's mentions that also mention its root cause, at least
+SYMPTOM_RESIDUAL = 0.25  # a symptom keeps less than this share of its naive effect in the model
 SEED = 20_260_930
 
 
@@ -180,27 +181,35 @@ def _naive_bootstrap(themes, per_answer, rng, replicates):
 
 def _roles(frame: pd.DataFrame, themes: np.ndarray) -> pd.DataFrame:
     """Root cause, symptom of another theme, or not clear; see the module doc."""
-    clear = (frame.low > 0) | (frame.high < 0)
-    naive_clear = (frame.naive_low > 0) | (frame.naive_high < 0)
+    clear = ((frame.low > 0) | (frame.high < 0)).to_numpy()
+    naive_clear = ((frame.naive_low > 0) | (frame.naive_high < 0)).to_numpy()
     roles, partners = [], []
     for k, row in frame.iterrows():
-        partner = None
+        partner = _root_of(k, frame, themes, clear) if naive_clear[k] else None
+        # Most of its naive effect gone once the partner is held fixed: it matters through the partner.
+        mostly_through = partner is not None and (
+            not clear[k] or abs(row.points_lost) < SYMPTOM_RESIDUAL * abs(row.naive_points_lost))
         if row.too_few_mentions:
             roles.append("too few mentions")
+        elif mostly_through:
+            roles.append("symptom")
         elif clear[k]:
             roles.append("root cause" if row.points_lost > 0 else "strength")
-        elif naive_clear[k]:
-            mentioned = themes[:, k]
-            together = themes[mentioned].mean(axis=0)
-            together[k] = 0
-            candidates = [j for j in np.argsort(-together) if together[j] >= SYMPTOM_PARTNER_SHARE
-                          and clear[j] and np.sign(frame.points_lost[j]) == np.sign(row.naive_points_lost)]
-            if candidates:
-                partner = frame.theme[candidates[0]]
-                roles.append("symptom")
-            else:
-                roles.append("not clear")
         else:
             roles.append("no clear effect")
-        partners.append(partner)
+        partners.append(partner if mostly_through and not row.too_few_mentions else None)
     return frame.assign(role=roles, symptom_of=partners)
+
+
+def _root_of(k: int, frame: pd.DataFrame, themes: np.ndarray, clear: np.ndarray) -> str | None:
+    """The clear theme, of the same sign, most often mentioned along with theme k (if often enough)."""
+    mentioned = themes[:, k]
+    together = themes[mentioned].mean(axis=0) if mentioned.any() else np.zeros(themes.shape[1])
+    together[k] = 0
+    sign = np.sign(frame.naive_points_lost.iat[k])
+    for j in np.argsort(-together, kind="stable"):
+        if together[j] < SYMPTOM_PARTNER_SHARE:
+            return None
+        if clear[j] and np.sign(frame.points_lost.iat[j]) == sign:
+            return str(frame.theme.iat[j])
+    return None

@@ -32,6 +32,7 @@ STABILITY_FLOOR = 0.75  # mean cosine of matched themes across two halves needed
 MEMBERSHIP_SHARE = 0.25  # a comment is in a theme that explains at least this share of its text
 MEMBERSHIP_FLOOR = 0.08  # ... and at least this much of it in absolute terms (rows have norm 1)
 SIGNATURE_SHARE = 0.2  # a theme's signature terms load at least this share of its top term
+EVALUATIVE_VALENCE = 1.5
 MIN_COMMENTS_TO_DISCOVER = 200
 TOKEN_PATTERN = r"(?u)\b[a-z][a-z']+\b"
 
@@ -175,16 +176,32 @@ def _discover(text: pd.Series, discover: int | str, taken: set[str]) -> _Discove
     weights = model.transform(matrix)
     loadings = model.components_
     members = _membership(weights, loadings) & _uses_signature(matrix, loadings)
-    themes, used = [], set(taken)
+    themes, used, judgements = [], set(taken), []
+    evaluative = _evaluative_words()
     for k in np.argsort(-members.sum(axis=0), kind="stable"):  # the most mentioned first
         top = _top_terms(loadings[k], vocabulary)
         member = members[:, k]
         if not top or not member.any():
             continue
+        if all(word in evaluative for term in top[:2] for word in term.split()):
+            judgements.append(" / ".join(top[:2]))  # praise or blame with no subject: sentiment's job
+            continue
         label = _label(top, used)
         used.add(label)
         themes.append((label, top, member))
+    if judgements:
+        note += (f" Left out as judgements without a subject (sentiment covers them): "
+                 f"{'; '.join(judgements)}.")
     return _Discovered(themes, note)
+
+
+def _evaluative_words() -> frozenset[str]:
+    """Words VADER rates strongly (|valence| >= 1.5 of 4): 'great', 'terrible', 'disappointing'."""
+    from importlib.resources import files
+
+    lines = files("vaderSentiment").joinpath("vader_lexicon.txt").read_text(encoding="utf-8").splitlines()
+    return frozenset(word for word, valence, *_ in (line.split("\t") for line in lines if line.count("\t") >= 2)
+                     if abs(float(valence)) >= EVALUATIVE_VALENCE)
 
 
 def _sample_order(n: int) -> np.ndarray:
