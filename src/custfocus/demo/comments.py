@@ -135,21 +135,29 @@ PATTERNS = {
     ),
 }
 
-GENERIC = {
-    "detractor": ("Not happy with this order.", "Disappointing.", "I expected better.",
-                  "I will think twice before ordering again.", "Not impressed.", "Won't be coming back.",
-                  "Really poor experience overall.", "Very disappointed.", "Not good enough.",
-                  "Terrible experience."),
-    "passive": ("It was okay.", "Nothing special.", "Fine, but could be better.", "Average experience.",
-                "Does the job.", "Decent, nothing more.", "Some things good, some not.", "OK I guess.",
-                "Mostly fine."),
-    "promoter": ("Great shop, I will buy again.", "Very happy overall.", "Everything was fine, thank you.",
-                 "Always a good experience.", "Love shopping here!", "Would recommend to friends.",
-                 "Brilliant as always.", "Excellent, thanks!", "Very pleased."),
+GENERIC = {  # the core of a sentence about the whole experience, by the score's band
+    "detractor": ("not happy with this order", "disappointing", "I expected better", "not impressed",
+                  "I will think twice before ordering again", "won't be coming back",
+                  "a really poor experience", "very disappointed", "not good enough", "a terrible experience",
+                  "would not recommend", "a let-down", "not what I hoped for"),
+    "passive": ("it was okay", "nothing special", "fine, but could be better", "an average experience",
+                "it does the job", "decent, nothing more", "some things good, some not", "OK I guess",
+                "mostly fine", "not bad, not great", "as expected"),
+    "promoter": ("great shop, I will buy again", "very happy", "everything was fine, thank you",
+                 "always a good experience", "love shopping here", "would recommend to friends",
+                 "brilliant as always", "excellent, thanks", "very pleased", "a pleasure as usual",
+                 "top marks", "keep it up"),
 }
-FILLER = ("I ordered a gift for my mum.", "Second order this month.", "First time buying here.",
-          "Bought it for my kitchen.", "Ordered for the kids.", "Used the website this time.",
-          "It was for my sister's birthday.", "I shop here every week.", "Needed it for work.")
+OPENERS = ("", "", "", "Honestly, ", "To be honest, ", "Overall, ", "Well, ", "All in all, ", "So far ")
+CLOSERS = ("", "", "", " this time", " overall", " to be fair", " on the whole")
+FILLER_PARTS = {
+    "did": ("I ordered", "I bought", "Got", "Picked up", "Ordered"),
+    "what": ("a gift", "some bits", "a present", "the usual", "a few things", "something small"),
+    "for": ("for my mum", "for the kids", "for work", "for my sister's birthday", "for the kitchen",
+            "for a friend", "for myself", "for the garden"),
+}
+FILLER = ("Second order this month.", "First time buying here.", "Used the website this time.",
+          "I shop here every week.", "Long-time customer.", "My partner recommended you.")
 CONNECTORS = ("Also, ", "And ", "On top of that, ", "Plus ", "Besides, ")
 
 
@@ -162,10 +170,9 @@ def compose(rng: np.random.Generator, mentioned: np.ndarray, score: np.ndarray,
     for row in np.flatnonzero(commented):
         sentences = [_sentence(rng, THEMES[k]) for k in rng.permutation(np.flatnonzero(mentioned[row]))]
         if not sentences or rng.random() < GENERIC_WITH_THEME_RATE:
-            sentences.append(GENERIC[band[row]][rng.integers(len(GENERIC[band[row]]))])
+            sentences.append(_generic(rng, band[row]))
         if rng.random() < FILLER_RATE:
-            filler = FILLER[rng.integers(len(FILLER))]
-            sentences.insert(0 if rng.random() < 0.5 else len(sentences), filler)
+            sentences.insert(0 if rng.random() < 0.5 else len(sentences), _filler(rng))
         texts[row] = _typo(rng, _join(rng, sentences)) if rng.random() < TYPO_RATE else _join(rng, sentences)
     return pa.array(texts, pa.string())
 
@@ -180,6 +187,22 @@ def _sentence(rng: np.random.Generator, theme: str) -> str:
         return value[0].lower() + value[1:] if name == "staff_lower" else value
 
     return _capitalised(re.sub(r"\{(\w+)\}", fill, pattern))
+
+
+def _pick(rng: np.random.Generator, options: tuple[str, ...]) -> str:
+    return options[rng.integers(len(options))]
+
+
+def _generic(rng: np.random.Generator, band: str) -> str:
+    core = _pick(rng, GENERIC[band])
+    closer = "" if "," in core else _pick(rng, CLOSERS)
+    return _capitalised(_pick(rng, OPENERS) + core + closer) + ("!" if rng.random() < 0.1 else ".")
+
+
+def _filler(rng: np.random.Generator) -> str:
+    if rng.random() < 0.4:
+        return _pick(rng, FILLER)
+    return " ".join(_pick(rng, FILLER_PARTS[part]) for part in ("did", "what", "for")) + "."
 
 
 def _join(rng: np.random.Generator, sentences: list[str]) -> str:

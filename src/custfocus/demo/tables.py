@@ -71,6 +71,13 @@ def generate(customers: int = 20_000, seed: int = 7,
     return {name: tables[name].replace_schema_metadata(stamp) for name in TABLE_NAMES}
 
 
+# The themes the demo company tracks by name; voice discovers the others (quality, price, staff, ...).
+DEMO_PINNED_THEMES = """[voice.themes]
+"late delivery" = ["late", "delay*", "on time", "waited", "waiting", "not arrived"]
+"app problems" = ["app", "log in", "logging me out", "checkout"]
+"""
+
+
 def write(tables: dict[str, pa.Table], out_dir: Path, fmt: str = "csv") -> dict[str, Path]:
     """Write each table as ``<name>.csv`` or ``<name>.parquet`` plus ``custfocus.toml``.
 
@@ -93,7 +100,7 @@ def write(tables: dict[str, pa.Table], out_dir: Path, fmt: str = "csv") -> dict[
     settings = out_dir / "custfocus.toml"
     settings.write_text(
         f'[company]\nname = "{PLANTED.company_name}"\ncurrency = "{PLANTED.currency}"\n'
-        f'as_of = "{as_of.isoformat()}"\n', encoding="utf-8")
+        f'as_of = "{as_of.isoformat()}"\n\n' + DEMO_PINNED_THEMES, encoding="utf-8")
     paths["settings"] = settings
     return paths
 

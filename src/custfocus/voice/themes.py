@@ -17,6 +17,7 @@ A comment belongs to every theme it mentions (0, 1 or several); there is no bin 
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -26,15 +27,29 @@ from scipy import sparse
 
 from custfocus.errors import InputError
 
+# Contractions the token pattern keeps whole, and the words any customer comment uses whatever it is
+# about (the shop, the order, the experience, how it was overall): none of them names a subject.
+CONTRACTIONS = frozenset({"don't", "didn't", "i'm", "it's", "i've", "can't", "won't", "wasn't", "isn't",
+                          "doesn't", "i'd", "you're", "they're", "that's", "there's", "i'll", "couldn't"})
+COMMENT_FILLER = frozenset({
+    "really", "just", "got", "get", "also", "like", "thing", "things", "time", "times", "bit", "lot", "way",
+    "did", "does", "make", "made", "use", "used", "overall", "honestly", "honest", "fair", "whole", "far",
+    "guess", "okay", "ok", "fine", "decent", "average", "usual", "expected", "experience", "order",
+    "ordered", "orders", "bought", "buy", "buying", "thanks", "thank", "shop", "shopping", "store",
+    "company", "customer", "service", "product", "products", "item", "items", "say", "said", "think",
+    "know", "want", "wanted", "need", "needed", "went", "come", "came", "going", "good", "great",
+    "bad", "better", "best", "nice", "ever", "recommend", "again", "still", "definitely",
+})
 MAX_DISCOVERY_SAMPLE = 30_000  # NMF is fitted on at most this many comments, then applied to all
-CANDIDATE_COUNTS = (4, 6, 8, 10, 12)  # numbers of discovered themes tried by discover="auto"
+CANDIDATE_COUNTS = (4, 6, 8, 10, 12, 15, 20)  # numbers of discovered themes tried by discover="auto"
 STABILITY_FLOOR = 0.75  # mean cosine of matched themes across two halves needed to accept a count
 MEMBERSHIP_SHARE = 0.25  # a comment is in a theme that explains at least this share of its text
 MEMBERSHIP_FLOOR = 0.08  # ... and at least this much of it in absolute terms (rows have norm 1)
 SIGNATURE_SHARE = 0.2  # a theme's signature terms load at least this share of its top term
 EVALUATIVE_VALENCE = 1.5
 MIN_COMMENTS_TO_DISCOVER = 200
-TOKEN_PATTERN = r"(?u)\b[a-z][a-z']+\b"
+WORD = r"[a-z][a-z']+"
+TOKEN_PATTERN = rf"(?u)\b{WORD}\b"
 
 
 @dataclass(frozen=True)
@@ -134,7 +149,9 @@ def _vectorizer(n_docs: int):
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     # Words in fewer than ~0.2% of comments (typos, names) carry no theme; those in half are filler.
-    return TfidfVectorizer(lowercase=True, token_pattern=TOKEN_PATTERN, stop_words=sorted(_stop_words()),
+    # Strongly evaluative words ("great", "terrible") are left to sentiment: a theme is a subject.
+    return TfidfVectorizer(lowercase=True, token_pattern=TOKEN_PATTERN,
+                           stop_words=sorted(_stop_words() | _evaluative_words()),
                            ngram_range=(1, 2), min_df=max(3, int(0.002 * n_docs)), max_df=0.5,
                            sublinear_tf=True, max_features=20_000, dtype=np.float32)
 
@@ -142,11 +159,7 @@ def _vectorizer(n_docs: int):
 def _stop_words() -> frozenset[str]:
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-    # Contractions split by the token pattern and words every review uses without saying what about.
-    return ENGLISH_STOP_WORDS | {"don't", "didn't", "i'm", "it's", "i've", "can't", "won't", "wasn't",
-                                 "isn't", "doesn't", "i'd", "you're", "they're", "really", "just",
-                                 "got", "get", "also", "like", "thing", "things", "time", "times",
-                                 "bit", "lot", "way", "did", "does", "make", "made", "use", "used"}
+    return ENGLISH_STOP_WORDS | CONTRACTIONS | COMMENT_FILLER
 
 
 def _discover(text: pd.Series, discover: int | str, taken: set[str]) -> _Discovered:
@@ -176,32 +189,26 @@ def _discover(text: pd.Series, discover: int | str, taken: set[str]) -> _Discove
     weights = model.transform(matrix)
     loadings = model.components_
     members = _membership(weights, loadings) & _uses_signature(matrix, loadings)
-    themes, used, judgements = [], set(taken), []
-    evaluative = _evaluative_words()
+    themes, used = [], set(taken)
     for k in np.argsort(-members.sum(axis=0), kind="stable"):  # the most mentioned first
         top = _top_terms(loadings[k], vocabulary)
         member = members[:, k]
         if not top or not member.any():
             continue
-        if all(word in evaluative for term in top[:2] for word in term.split()):
-            judgements.append(" / ".join(top[:2]))  # praise or blame with no subject: sentiment's job
-            continue
         label = _label(top, used)
         used.add(label)
         themes.append((label, top, member))
-    if judgements:
-        note += (f" Left out as judgements without a subject (sentiment covers them): "
-                 f"{'; '.join(judgements)}.")
     return _Discovered(themes, note)
 
 
+@functools.cache
 def _evaluative_words() -> frozenset[str]:
     """Words VADER rates strongly (|valence| >= 1.5 of 4): 'great', 'terrible', 'disappointing'."""
     from importlib.resources import files
 
     lines = files("vaderSentiment").joinpath("vader_lexicon.txt").read_text(encoding="utf-8").splitlines()
     return frozenset(word for word, valence, *_ in (line.split("\t") for line in lines if line.count("\t") >= 2)
-                     if abs(float(valence)) >= EVALUATIVE_VALENCE)
+                     if abs(float(valence)) >= EVALUATIVE_VALENCE and re.fullmatch(WORD, word))
 
 
 def _sample_order(n: int) -> np.ndarray:
