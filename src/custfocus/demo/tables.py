@@ -72,16 +72,16 @@ def generate(customers: int = 20_000, seed: int = 7,
 
 
 # The themes the demo company tracks by name; voice discovers the others (quality, price, staff, ...).
-DEMO_PINNED_THEMES = """[voice.themes]
+DEMO_PINNED_THEMES = """[themes]
 "late delivery" = ["late", "delay*", "on time", "waited", "waiting", "not arrived"]
 "app problems" = ["app", "log in", "logging me out", "checkout"]
 """
 
 
 def write(tables: dict[str, pa.Table], out_dir: Path, fmt: str = "csv") -> dict[str, Path]:
-    """Write each table as ``<name>.csv`` or ``<name>.parquet`` plus ``custfocus.toml``.
+    """Write each table as ``<name>.csv`` or ``<name>.parquet`` plus ``custfocus.toml`` and ``voice.toml``.
 
-    Returns the written paths by table name, and ``"settings"`` for the TOML file. The as_of date
+    Returns the written paths by table name, ``"settings"`` and ``"voice"`` for the TOML files. The as_of date
     comes from the tables' metadata (set by :func:`generate`).
     """
     if fmt not in ("csv", "parquet"):
@@ -100,8 +100,10 @@ def write(tables: dict[str, pa.Table], out_dir: Path, fmt: str = "csv") -> dict[
     settings = out_dir / "custfocus.toml"
     settings.write_text(
         f'[company]\nname = "{PLANTED.company_name}"\ncurrency = "{PLANTED.currency}"\n'
-        f'as_of = "{as_of.isoformat()}"\n\n' + DEMO_PINNED_THEMES, encoding="utf-8")
+        f'as_of = "{as_of.isoformat()}"\n', encoding="utf-8")
     paths["settings"] = settings
+    paths["voice"] = out_dir / "voice.toml"
+    paths["voice"].write_text(DEMO_PINNED_THEMES, encoding="utf-8")
     return paths
 
 
