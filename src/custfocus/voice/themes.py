@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import re
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,10 +43,11 @@ COMMENT_FILLER = frozenset({
 })
 MAX_DISCOVERY_SAMPLE = 30_000  # NMF is fitted on at most this many comments, then applied to all
 CANDIDATE_COUNTS = (4, 6, 8, 10, 12, 15, 20)  # numbers of discovered themes tried by discover="auto"
-STABILITY_FLOOR = 0.75  # mean cosine of matched themes across two halves needed to accept a count
+STABILITY_FLOOR = 0.75
+STABILITY_SAMPLE = 12_000  # comments used to compare refits on two halves  # mean cosine of matched themes across two halves needed to accept a count
 MEMBERSHIP_SHARE = 0.25  # a comment is in a theme that explains at least this share of its text
 MEMBERSHIP_FLOOR = 0.08  # ... and at least this much of it in absolute terms (rows have norm 1)
-SIGNATURE_SHARE = 0.2  # a theme's signature terms load at least this share of its top term
+TOP_TERM_SHARE = 0.15  # a theme's top terms load at least this share of its first one
 EVALUATIVE_VALENCE = 1.5
 MIN_COMMENTS_TO_DISCOVER = 200
 WORD = r"[a-z][a-z']+"
@@ -128,7 +130,11 @@ def find_themes(comments: pd.Series, settings: VoiceSettings = VoiceSettings()) 
         terms.append(theme.keywords)
         pinned.append(True)
         rest = rest.str.replace(pattern, " ", regex=True)
-    discovered = _discover(rest, settings.discover, taken=set(names))
+    from threadpoolctl import threadpool_limits
+
+    # NMF's many small matrix products run faster on one BLAS thread than fighting over two cores.
+    with threadpool_limits(1, user_api="blas"):
+        discovered = _discover(rest, settings.discover, taken=set(names))
     for name, top, member in discovered.themes:
         columns.append(member)
         names.append(name)
@@ -170,7 +176,7 @@ def _discover(text: pd.Series, discover: int | str, taken: set[str]) -> _Discove
         return _Discovered([], f"Too few comments ({int(usable.sum()):,}; at least "
                                f"{MIN_COMMENTS_TO_DISCOVER} needed) to discover themes.")
     order = _sample_order(len(text))
-    sample = np.sort(order[:MAX_DISCOVERY_SAMPLE])
+    sample = order[:MAX_DISCOVERY_SAMPLE]
     vectorizer = _vectorizer(len(sample))
     try:
         fitted = vectorizer.fit_transform(text.iloc[sample])
@@ -184,14 +190,19 @@ def _discover(text: pd.Series, discover: int | str, taken: set[str]) -> _Discove
     count = min(count, fitted.shape[1] - 1, fitted.shape[0] - 1)
     if count < 1:
         return _Discovered([], "Too few distinct words to discover themes.")
-    model = _nmf(count).fit(fitted)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = _nmf(count).fit(fitted)
+    if any("iterations" in str(w.message) for w in caught):
+        note += f" NMF stopped at its {_nmf(count).max_iter} iteration limit before full convergence."
     matrix = vectorizer.transform(text)
     weights = model.transform(matrix)
     loadings = model.components_
-    members = _membership(weights, loadings) & _uses_signature(matrix, loadings)
+    tops = [_top_terms(loading, vocabulary) for loading in loadings]
+    members = _membership(weights, loadings) & _says_a_top_term(matrix, tops, vocabulary)
     themes, used = [], set(taken)
     for k in np.argsort(-members.sum(axis=0), kind="stable"):  # the most mentioned first
-        top = _top_terms(loadings[k], vocabulary)
+        top = tops[k]
         member = members[:, k]
         if not top or not member.any():
             continue
@@ -232,12 +243,15 @@ def _choose_count(matrix: sparse.csr_matrix) -> tuple[int, str]:
     """
     from scipy.optimize import linear_sum_assignment
 
+    matrix = matrix[:STABILITY_SAMPLE]  # rows are already in a fixed random order
     halves = np.arange(matrix.shape[0]) % 2 == 0
     scores = {}
     for count in CANDIDATE_COUNTS:
         if count >= min(matrix.shape) // 2:
             break
-        loadings = [_nmf(count).fit(matrix[side]).components_ for side in (halves, ~halves)]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a half's fit only needs to be close to compare themes
+            loadings = [_nmf(count).fit(matrix[side]).components_ for side in (halves, ~halves)]
         unit = [h / np.maximum(np.linalg.norm(h, axis=1, keepdims=True), 1e-12) for h in loadings]
         similarity = unit[0] @ unit[1].T
         rows, cols = linear_sum_assignment(-similarity)
@@ -259,15 +273,18 @@ def _membership(weights: np.ndarray, loadings: np.ndarray) -> np.ndarray:
     return (share >= MEMBERSHIP_SHARE) & (contribution >= MEMBERSHIP_FLOOR)
 
 
-def _uses_signature(matrix: sparse.csr_matrix, loadings: np.ndarray) -> np.ndarray:
-    """Whether each comment contains one of each theme's signature terms: a theme's members say it."""
-    signature = loadings >= SIGNATURE_SHARE * loadings.max(axis=1, keepdims=True)
-    return np.asarray((matrix > 0).astype(np.float32) @ signature.T.astype(np.float32)) > 0
+def _says_a_top_term(matrix: sparse.csr_matrix, tops: list[tuple[str, ...]], vocabulary: np.ndarray) -> np.ndarray:
+    """Whether each comment contains one of each theme's top terms: a theme's members say it."""
+    index = {term: i for i, term in enumerate(vocabulary)}
+    listed = np.zeros((len(vocabulary), len(tops)), dtype=np.float32)
+    for k, top in enumerate(tops):
+        listed[[index[t] for t in top], k] = 1.0
+    return np.asarray((matrix > 0).astype(np.float32) @ listed) > 0
 
 
 def _top_terms(loading: np.ndarray, vocabulary: np.ndarray, count: int = 8) -> tuple[str, ...]:
     order = np.argsort(-loading, kind="stable")[:count]
-    return tuple(str(vocabulary[i]) for i in order if loading[i] > 0.1 * loading[order[0]])
+    return tuple(str(vocabulary[i]) for i in order if loading[i] > TOP_TERM_SHARE * loading[order[0]])
 
 
 def _label(top: tuple[str, ...], used: set[str]) -> str:
