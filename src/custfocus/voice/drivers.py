@@ -66,28 +66,35 @@ METRICS = {"nps": MetricSpec("nps", "NPS points"), "csat": MetricSpec("csat", "p
 
 @dataclass(frozen=True)
 class _Cells:
-    """Distinct (theme pattern, score) cells with their counts: all the models need."""
+    """Distinct (theme pattern, score) cells with their counts: all the models need.
 
-    design: np.ndarray  # (cells, 1 + themes): intercept and indicators
-    score: np.ndarray
-    count: np.ndarray
+    Resampling the cells' counts (Poisson) is resampling the answers; the models themselves run on
+    the distinct theme patterns, each with its weighted outcome totals.
+    """
+
+    patterns: np.ndarray  # (patterns, 1 + themes): intercept and indicators
+    pattern_of: np.ndarray  # the pattern of each cell
+    score: np.ndarray  # each cell's score
+    count: np.ndarray  # answers in each cell
 
 
 def _cells(themes: np.ndarray, score: np.ndarray) -> _Cells:
     keys = np.column_stack([themes.astype(np.int16), score.astype(np.int16)])
     distinct, count = np.unique(keys, axis=0, return_counts=True)
-    design = np.column_stack([np.ones(len(distinct)), distinct[:, :-1]]).astype(float)
-    return _Cells(design, distinct[:, -1].astype(float), count.astype(float))
+    patterns, pattern_of = np.unique(distinct[:, :-1], axis=0, return_inverse=True)
+    design = np.column_stack([np.ones(len(patterns)), patterns]).astype(float)
+    return _Cells(design, pattern_of.ravel(), distinct[:, -1].astype(float), count.astype(float))
 
 
-def _fit_logistic(design: np.ndarray, y: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, bool]:
-    """Weighted logistic regression by Newton's method (on the cells, a few dozen rows)."""
-    beta = np.zeros(design.shape[1])
+def _fit_logistic(design: np.ndarray, rate: np.ndarray, weight: np.ndarray,
+                  start: np.ndarray | None = None) -> tuple[np.ndarray, bool]:
+    """Weighted logistic regression of an observed ``rate`` by Newton's method (on the patterns)."""
+    beta = np.zeros(design.shape[1]) if start is None else start.copy()
     penalty = RIDGE * max(weight.sum(), 1.0) * np.eye(design.shape[1])
     penalty[0, 0] = 0.0
     for _ in range(50):
         p = 1 / (1 + np.exp(-np.clip(design @ beta, -30, 30)))
-        gradient = design.T @ (weight * (y - p)) - penalty @ beta
+        gradient = design.T @ (weight * (rate - p)) - penalty @ beta
         hessian = (design * (weight * p * (1 - p))[:, None]).T @ design + penalty
         step = np.linalg.solve(hessian + 1e-10 * np.eye(len(beta)), gradient)
         beta += step
@@ -96,30 +103,36 @@ def _fit_logistic(design: np.ndarray, y: np.ndarray, weight: np.ndarray) -> tupl
     return beta, False
 
 
-def _fit_linear(design: np.ndarray, y: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, bool]:
+def _fit_linear(design: np.ndarray, mean: np.ndarray, weight: np.ndarray,
+                start: np.ndarray | None = None) -> tuple[np.ndarray, bool]:
     gram = (design * weight[:, None]).T @ design + RIDGE * max(weight.sum(), 1.0) * np.diag(
         np.r_[0.0, np.ones(design.shape[1] - 1)])
-    return np.linalg.solve(gram + 1e-10 * np.eye(design.shape[1]), design.T @ (weight * y)), True
+    return np.linalg.solve(gram + 1e-10 * np.eye(design.shape[1]), design.T @ (weight * mean)), True
 
 
-def _points_lost(cells: _Cells, weight: np.ndarray, spec: MetricSpec) -> tuple[np.ndarray, bool]:
-    """Per theme: mean metric with the theme switched off for its mentioners minus as predicted."""
-    themes = cells.design.shape[1] - 1
-    predicted, switched, converged = {}, {}, True
+def _points_lost(cells: _Cells, count: np.ndarray, spec: MetricSpec,
+                 starts: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, bool, dict]:
+    """Per theme: mean metric with the theme switched off for its mentioners minus as predicted.
+
+    Also returns the fitted coefficients, to start the bootstrap's fits from."""
+    design = cells.patterns
+    themes = design.shape[1] - 1
+    weight = np.bincount(cells.pattern_of, count, minlength=len(design))
+    seen = weight > 0
+    predicted, switched, fitted, converged = {}, {}, {}, True
+    fit = _fit_linear if spec.linear else _fit_logistic
+    link = (lambda eta: eta) if spec.linear else (lambda eta: 1 / (1 + np.exp(-eta)))
     for name, outcome in spec.outcomes(cells.score).items():
-        if spec.linear:
-            beta, ok = _fit_linear(cells.design, outcome, weight)
-        else:
-            beta, ok = _fit_logistic(cells.design, outcome, weight)
+        total = np.bincount(cells.pattern_of, count * outcome, minlength=len(design))
+        mean = np.divide(total, weight, out=np.zeros_like(total), where=seen)
+        beta, ok = fit(design[seen], mean[seen], weight[seen], (starts or {}).get(name))
         converged &= ok
-        link = (lambda eta: eta) if spec.linear else (lambda eta: 1 / (1 + np.exp(-eta)))
-        predicted[name] = link(cells.design @ beta)
-        switched[name] = np.stack([link(cells.design @ beta - cells.design[:, 1 + k] * beta[1 + k])
-                                   for k in range(themes)])
-    total = weight.sum()
+        fitted[name] = beta
+        predicted[name] = link(design @ beta)
+        switched[name] = np.stack([link(design @ beta - design[:, 1 + k] * beta[1 + k]) for k in range(themes)])
     actual = spec.metric(predicted)
-    without = spec.metric(switched)  # (themes, cells)
-    return (without - actual) @ weight / total, converged
+    without = spec.metric(switched)  # (themes, patterns)
+    return (without - actual) @ weight / weight.sum(), converged, fitted
 
 
 def _naive(themes: np.ndarray, metric_values: np.ndarray) -> np.ndarray:
@@ -143,9 +156,9 @@ def key_drivers(themes: np.ndarray, score: np.ndarray, kind: str, names=None,
     score = np.asarray(score, float)
     names = list(names) if names is not None else [f"theme {k + 1}" for k in range(themes.shape[1])]
     cells = _cells(themes, score)
-    estimate, converged = _points_lost(cells, cells.count, spec)
+    estimate, converged, fitted = _points_lost(cells, cells.count, spec)
     rng = np.random.default_rng(seed)
-    draws = np.stack([_points_lost(cells, rng.poisson(cells.count).astype(float), spec)[0]
+    draws = np.stack([_points_lost(cells, rng.poisson(cells.count).astype(float), spec, fitted)[0]
                       for _ in range(replicates)])
     low, high = np.percentile(draws, [2.5, 97.5], axis=0)
     per_answer = spec.metric({k: v for k, v in spec.outcomes(score).items()})
@@ -162,21 +175,18 @@ def key_drivers(themes: np.ndarray, score: np.ndarray, kind: str, names=None,
 
 
 def _naive_bootstrap(themes, per_answer, rng, replicates):
-    """Interval of the naive figure, by resampling answers (only its low/high are kept)."""
-    cells = _cells(themes, per_answer if per_answer.dtype.kind == "f" else per_answer.astype(float))
-    values = cells.score
-    pattern = cells.design[:, 1:].astype(bool)
-    draws = []
-    for _ in range(max(replicates // 2, 50)):
-        w = rng.poisson(cells.count).astype(float)
-        total = w.sum()
-        row = []
-        for k in range(pattern.shape[1]):
-            m = pattern[:, k]
-            wm, wo = w[m].sum(), w[~m].sum()
-            row.append(wm / total * (values[~m] @ w[~m] / wo - values[m] @ w[m] / wm) if wm and wo else np.nan)
-        draws.append(row)
-    return np.nanpercentile(np.array(draws), [2.5, 97.5], axis=0)
+    """Interval of the naive figure, by resampling answers (Poisson weights on the cells)."""
+    cells = _cells(themes, per_answer)
+    mentions = cells.patterns[cells.pattern_of, 1:]  # (cells, themes)
+    weights = rng.poisson(cells.count, size=(replicates, len(cells.count))).astype(float)
+    total = weights.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mentioned = weights @ mentions
+        sum_mentioned = weights @ (mentions * cells.score[:, None])
+        others = total - mentioned
+        sum_others = (weights @ cells.score)[:, None] - sum_mentioned
+        draws = mentioned / total * (sum_others / others - sum_mentioned / mentioned)
+    return np.nanpercentile(draws, [2.5, 97.5], axis=0)
 
 
 def _roles(frame: pd.DataFrame, themes: np.ndarray) -> pd.DataFrame:
@@ -187,7 +197,8 @@ def _roles(frame: pd.DataFrame, themes: np.ndarray) -> pd.DataFrame:
     for k, row in frame.iterrows():
         partner = _root_of(k, frame, themes, clear) if naive_clear[k] else None
         # Most of its naive effect gone once the partner is held fixed: it matters through the partner.
-        mostly_through = partner is not None and (
+        opposite = clear[k] and np.sign(row.points_lost) != np.sign(row.naive_points_lost)
+        mostly_through = partner is not None and not opposite and (
             not clear[k] or abs(row.points_lost) < SYMPTOM_RESIDUAL * abs(row.naive_points_lost))
         if row.too_few_mentions:
             roles.append("too few mentions")

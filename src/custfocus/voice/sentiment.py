@@ -20,6 +20,7 @@ from scipy import sparse
 FOLDS = 5
 MIN_SCORED_TO_LEARN = 200  # below this the lexicon alone is used: too few to learn words from
 RIDGE_ALPHA = 1.0
+MAX_WORD_FEATURES = 50_000  # the most frequent words and pairs; rarer ones are mostly names and typos
 LEXICON_WEIGHT = 3.0  # the lexicon column's scale against l2-normalised word features
 SCORE_RANGES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
 
@@ -65,7 +66,7 @@ def word_features(comments: pd.Series) -> sparse.csr_matrix:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     vectorizer = TfidfVectorizer(lowercase=True, token_pattern=r"(?u)\b\w[\w']*\b", ngram_range=(1, 2),
-                                 min_df=2, max_df=0.9, sublinear_tf=True, max_features=200_000,
+                                 min_df=2, max_df=0.9, sublinear_tf=True, max_features=MAX_WORD_FEATURES,
                                  dtype=np.float32)
     return vectorizer.fit_transform(comments.astype(str))
 
@@ -81,7 +82,7 @@ def cross_fitted(words: sparse.csr_matrix, lexicon: np.ndarray, target: np.ndarr
     predicted = np.full(len(target), np.nan)
     for fold in range(FOLDS):
         train = known & (folds != fold)
-        model = Ridge(alpha=RIDGE_ALPHA, solver="sparse_cg" if sparse.issparse(design) else "auto")
+        model = Ridge(alpha=RIDGE_ALPHA, solver="sparse_cg", tol=1e-3)
         model.fit(design[train], target[train])
         rows = folds == fold
         predicted[rows] = model.predict(design[rows])
