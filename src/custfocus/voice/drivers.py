@@ -209,7 +209,7 @@ def _roles(frame: pd.DataFrame, themes: np.ndarray) -> pd.DataFrame:
         else:
             roles.append("no clear effect")
         partners.append(partner if mostly_through and not row.too_few_mentions else None)
-    return frame.assign(role=roles, symptom_of=partners)
+    return frame.assign(role=roles, symptom_of=pd.Series(partners, index=frame.index, dtype=object))
 
 
 def _root_of(k: int, frame: pd.DataFrame, themes: np.ndarray, clear: np.ndarray) -> str | None:
