@@ -9,8 +9,9 @@ For each size the script runs, as whole processes (imports, loading, validation 
 - the baseline ``custfocus nps DATA --json`` (loads and validates the same tables, computes NPS),
 - ``custfocus voice DATA --json`` (themes, sentiment, key drivers with bootstrap intervals),
 
-and prints wall time, peak memory (of that process), the ratio to the baseline, and how time and
-memory grow from one size to the next (10x more comments: a ratio of 10 is linear growth).
+and prints wall time, the CPU time of the voice process (the machine is shared: on a loaded machine
+wall time says more about the neighbours), peak memory (of that process), the ratio to the baseline,
+and how time and memory grow from one size to the next (10x more comments: 10 is linear growth).
 
     python benchmarks/voice.py [--sizes 10000 100000 1000000]
 
@@ -73,8 +74,8 @@ def company(n: int) -> Path:
     return folder
 
 
-def run(*args: str) -> tuple[float, float]:
-    """Wall seconds and peak resident memory (MB) of one ``custfocus`` process."""
+def run(*args: str) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds and peak resident memory (MB) of one ``custfocus`` process."""
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     started = time.perf_counter()
     process = subprocess.Popen([sys.executable, "-m", "custfocus", *args], stdout=subprocess.DEVNULL,
@@ -83,27 +84,27 @@ def run(*args: str) -> tuple[float, float]:
     wall = time.perf_counter() - started
     if status != 0:
         raise SystemExit(f"custfocus {' '.join(args)} failed: {process.stderr.read().decode()}")
-    return wall, usage.ru_maxrss / 1024
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     sizes = parser.parse_args().sizes
-    print(f"{'comments':>10} {'nps s':>7} {'voice s':>8} {'ratio':>6} {'nps MB':>7} {'voice MB':>9} "
+    print(f"{'comments':>10} {'nps s':>7} {'voice s':>8} {'ratio':>6} {'voice CPU s':>12} {'nps MB':>7} {'voice MB':>9} "
           f"{'time growth':>12} {'memory growth':>14} {'load avg':>9}")
     previous = None
     for n in sizes:
         started = time.perf_counter()
         folder = company(n)
         made = time.perf_counter() - started
-        base_wall, base_mb = run("nps", str(folder), "--json")
-        wall, mb = run("voice", str(folder), "--json")
+        base_wall, _, base_mb = run("nps", str(folder), "--json")
+        wall, cpu, mb = run("voice", str(folder), "--json")
         growth = (f"{wall / previous[1]:>11.1f}x {mb / previous[2]:>13.1f}x" if previous
                   else f"{'':>12} {'':>14}")
         note = f"   (data made in {made:.0f} s)" if made > 1 else ""
         # The machine is shared: its load average says how much of the two cores the run had.
-        print(f"{n:>10,} {base_wall:>7.1f} {wall:>8.1f} {wall / base_wall:>5.1f}x {base_mb:>7.0f} {mb:>9.0f} "
+        print(f"{n:>10,} {base_wall:>7.1f} {wall:>8.1f} {wall / base_wall:>5.1f}x {cpu:>12.1f} {base_mb:>7.0f} {mb:>9.0f} "
               f"{growth} {os.getloadavg()[0]:>9.1f}{note}", flush=True)
         previous = (n, wall, mb)
 
