@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -152,3 +153,13 @@ def test_interventions_on_the_demo(demo_folder):
     assert result.exit_code == 0 and "free_delivery:" in result.output
     result = run("interventions", demo_folder, "--cost-per-use", "lots")
     assert result.exit_code == 1 and "--cost-per-use 'lots' is not a cost" in result.output
+
+
+def test_clv_says_why_a_model_could_not_be_estimated(tmp_path):
+    days = pd.date_range("2024-01-01", "2024-06-28", freq="3D")
+    pd.DataFrame({"customer_id": [f"C{i % 40}" for i in range(len(days))], "date": days.date,
+                  "amount": 20.0}).to_csv(tmp_path / "transactions.csv", index=False)
+    result = run("clv", tmp_path, "--as-of", "2024-06-30")
+    assert result.exit_code == 1
+    assert "could not be estimated" in result.output and "did not converge" in result.output
+    assert "RuntimeWarning" not in result.output and "CLV" not in result.output

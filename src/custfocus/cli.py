@@ -1,35 +1,66 @@
-"""The command line: parses arguments, calls the library, prints. No analysis lives here."""
+"""The command line: parses arguments, calls the library once, prints. No analysis lives here.
+
+Adding a command that reads a company (see also docs/architecture.md):
+
+    @company_command()
+    def churn(options: CompanyOptions, horizon: Annotated[int, typer.Option(min=1, max=24)] = 6):
+        \"\"\"One line of help.\"\"\"
+        from custfocus import churn as library
+
+        options.run(lambda company, progress: library.compute(company, horizon, progress=progress),
+                    print_text=_print_churn, needs=("transactions",))
+
+The decorator adds DATA, --source, --engine, --on-error, --as-of and --json (declared once, in
+``CompanyOptions``), turns errors into sentences and registers the command. ``options.run`` loads the
+company behind a spinner, makes the one library call, says how many rows were rejected, and prints
+the result: as JSON with --json (``to_dict()`` or the value itself, through ``stats.to_jsonable``),
+otherwise with ``print_text``. A command that reads no company uses ``@command`` instead. Text
+from data or files is never read as Rich markup: both consoles print literally.
+"""
 
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import os
 import sys
 import time
-import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
+from dataclasses import dataclass, fields
 from datetime import date
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, get_type_hints
 
 import pandas as pd
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
-from custfocus.errors import CustfocusError, ValidationFailed
+from custfocus.errors import CustfocusError, InputError, ValidationFailed
 
 app = typer.Typer(
-    add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode="rich",
+    add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None,
     help="custfocus: is the company customer focused? Loyalty vs retention, value, pulse surveys, one report.",
 )
-# Soft wrap: a problem's sentence stays on one line, so it can be grepped and copied.
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+# Literal consoles: data can hold '[x]', which Rich would read as markup. Soft wrap keeps a problem's
+# sentence on one line, so it can be grepped and copied.
+out = Console(soft_wrap=True, markup=False, highlight=False)
+err = Console(stderr=True, soft_wrap=True, markup=False, highlight=False)
+PROBLEMS_SHOWN = 10  # problems listed when a command stops on bad rows
+DEBUG_VARIABLE = "CUSTFOCUS_DEBUG"
+
+
+def say(console: Console, label: str, style: str, message: str) -> None:
+    """Print a coloured label and a literal message."""
+    console.print(Text.assemble((label, style), " ", message))
+
+
+# --- shared options, declared once -----------------------------------------------------------------
 
 
 class EngineName(str, Enum):
@@ -52,206 +83,198 @@ DataArg = Annotated[Path | None, typer.Argument(help="Company folder of CSV/Parq
 SourceOpt = Annotated[str | None, typer.Option("--source", help="Ibis connection URL instead of a folder, e.g. duckdb:///company.duckdb.")]
 EngineOpt = Annotated[EngineName, typer.Option("--engine", help="Where table work runs.")]
 OnErrorOpt = Annotated[OnError, typer.Option("--on-error", help="stop on bad rows, or quarantine them under rejected/ and go on.")]
-AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="Analysis date YYYY-MM-DD (default: custfocus.toml, else the last transaction date).")]
+AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="Analysis date YYYY-MM-DD (default: custfocus.toml, else the latest date in the data).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")]
 
 
-def handles_errors(command: Callable) -> Callable:
-    """Turn every expected error into one clear sentence and a non-zero exit code."""
+@dataclass(frozen=True)
+class CompanyOptions:
+    """The options of every command that reads a company; the field annotations are the CLI's."""
 
-    @functools.wraps(command)
+    data: DataArg = None
+    source: SourceOpt = None
+    engine: EngineOpt = EngineName.duckdb
+    on_error: OnErrorOpt = OnError.stop
+    as_of: AsOfOpt = None
+    as_json: JsonOpt = False
+
+    def load(self, progress: Callable[[str], None] = lambda note: None):
+        from custfocus.data.loading import load
+
+        return load(self.location(), engine=self.engine.value, on_error=self.on_error.value,
+                    as_of=parse_date(self.as_of, "--as-of"), progress=progress)
+
+    def location(self):
+        if (self.data is None) == (self.source is None):
+            raise InputError("Give either a company folder (DATA) or --source URL, not both and not neither.")
+        return str(self.source) if self.source else self.data
+
+    def run(self, compute: Callable[[Any, Callable[[str], None]], Any], print_text: Callable[[Any], None],
+            needs: Iterable[str] = (), to_json: Callable[[Any], Any] | None = None) -> Any:
+        """Load the company, ``compute(company, progress)`` (one library call), print the result.
+
+        With --json the result is printed through ``to_json`` (default: its ``to_dict()``, or itself).
+        """
+        with progress_status("Loading") as progress:
+            company = self.load(progress)
+            missing = company.missing(*needs)
+            if missing:
+                raise InputError(f"This command needs the table(s) {', '.join(missing)}, which the company "
+                                 "does not have.")
+            result = compute(company, progress)
+        print_load_summary(company)
+        emit(result, self.as_json, print_text, to_json)
+        return result
+
+
+def command(function: Callable) -> Callable:
+    """Register a command that reads no company: errors become sentences."""
+    return app.command()(handles_errors(function))
+
+
+def company_command(omit: Iterable[str] = ()) -> Callable[[Callable], Callable]:
+    """Register ``function(options: CompanyOptions, ...own options)`` with the shared options added.
+
+    ``omit`` names shared options the command has no use for (e.g. ``("as_json",)`` when --json
+    means something else); they keep their defaults.
+    """
+    shared = [f for f in fields(CompanyOptions) if f.name not in set(omit)]
+    hints = get_type_hints(CompanyOptions, include_extras=True)
+
+    def register(function: Callable) -> Callable:
+        own = list(inspect.signature(function, eval_str=True).parameters.values())[1:]
+        added = [inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default,
+                                                              annotation=hints[f.name]) for f in shared]
+        own = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own]
+
+        @functools.wraps(function)
+        def wrapper(**kwargs):
+            options = CompanyOptions(**{f.name: kwargs.pop(f.name) for f in shared})
+            return function(options, **kwargs)
+
+        # DATA first (it is the positional argument), then the command's own options, then the rest.
+        parameters = added[:1] + own + added[1:] if shared and shared[0].name == "data" else own + added
+        wrapper.__signature__ = inspect.Signature(parameters)
+        wrapper.__annotations__ = {p.name: p.annotation for p in parameters}
+        return command(wrapper)
+
+    return register
+
+
+# --- errors, progress and printing -----------------------------------------------------------------
+
+
+def handles_errors(function: Callable) -> Callable:
+    """Turn every expected error into clear sentences and a non-zero exit code.
+
+    A traceback is shown only with CUSTFOCUS_DEBUG=1; every message is printed literally.
+    """
+
+    @functools.wraps(function)
     def wrapper(*args, **kwargs):
         try:
-            with warnings.catch_warnings():
-                # Numerical warnings reach users as the results' caveats, not as code lines.
-                warnings.simplefilter("ignore", RuntimeWarning)
-                return command(*args, **kwargs)
-        except (typer.Exit, typer.Abort, typer.TyperException):
+            return function(*args, **kwargs)
+        except (typer.Exit, typer.Abort, typer.BadParameter):
             raise
         except ValidationFailed as failure:
-            err.print(f"[red]Error:[/red] {failure}")
+            print_problems(failure.report, PROBLEMS_SHOWN, console=err)
+            say(err, "Error:", "red", str(failure))
             raise typer.Exit(1) from None
         except CustfocusError as failure:
-            err.print(f"[red]Error:[/red] {failure}")
+            say(err, "Error:", "red", str(failure))
+            raise typer.Exit(1) from None
+        except OSError as failure:
+            if os.environ.get(DEBUG_VARIABLE) == "1":
+                raise
+            where = f" {failure.filename}" if failure.filename else ""
+            say(err, "Error:", "red", f"could not use{where}: {failure.strerror or failure}.")
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
             err.print("Interrupted.")
             raise typer.Exit(130) from None
-        except Exception as failure:  # a bug: say so plainly, keep the traceback for --debug users
-            if os.environ.get("CUSTFOCUS_DEBUG"):
+        except Exception as failure:  # a bug: say so plainly, keep the traceback for debugging
+            if os.environ.get(DEBUG_VARIABLE) == "1":
                 raise
-            err.print(f"[red]Unexpected error:[/red] {type(failure).__name__}: {failure}. "
-                      "This is a bug in custfocus; set CUSTFOCUS_DEBUG=1 to see the traceback and report it.")
+            say(err, "Unexpected error:", "red", f"{type(failure).__name__}: {failure}. This is a bug in "
+                f"custfocus; set {DEBUG_VARIABLE}=1 to see the traceback and report it.")
             raise typer.Exit(70) from None
 
     return wrapper
 
 
 @contextmanager
-def progress_status(message: str, quiet: bool = False):
+def progress_status(message: str):
     """A Rich spinner on stderr whose text the library updates through its progress callback."""
-    if quiet or not err.is_terminal:
+    if not err.is_terminal:
         yield lambda text: None
         return
-    with err.status(message) as status:
-        yield lambda text: status.update(text)
+    with err.status(Text(message)) as status:
+        yield lambda text: status.update(Text(text))
 
 
-def _parse_date(text: str | None, option: str) -> date | None:
+def parse_date(text: str | None, option: str) -> date | None:
     if text is None:
         return None
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise CustfocusError(f"{option} '{text}' is not a date; use YYYY-MM-DD.") from None
+        raise InputError(f"{option} '{text}' is not a date; use YYYY-MM-DD.") from None
 
 
-def _source(data: Path | None, source: str | None):
-    if (data is None) == (source is None):
-        raise CustfocusError("Give either a company folder (DATA) or --source URL, not both and not neither.")
-    return str(source) if source else data
+def writable_file(path: Path | None, option: str) -> Path | None:
+    """Refuse an output path that cannot be written, before any work is done."""
+    if path is None:
+        return None
+    if path.is_dir():
+        raise InputError(f"{option} '{path}' is a folder; give a file name.")
+    parent = path.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise InputError(f"{option} '{path}' cannot be written: '{parent}' is a file, not a folder.")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError(f"{option} '{path}' cannot be written: no permission to write in '{parent}'.")
+    return path
 
 
-def _load(data, source, engine, on_error, as_of, progress):
-    from custfocus.data.loading import load
+def emit(result: Any, as_json: bool, print_text: Callable[[Any], None],
+         to_json: Callable[[Any], Any] | None = None) -> None:
+    if as_json:
+        print_json(to_json(result) if to_json else result.to_dict() if hasattr(result, "to_dict") else result)
+    else:
+        print_text(result)
 
-    return load(_source(data, source), engine=engine.value, on_error=on_error.value,
-                as_of=_parse_date(as_of, "--as-of"), progress=progress)
 
-
-def _print_json(payload) -> None:
+def print_json(payload) -> None:
     from custfocus.stats import to_jsonable
 
     sys.stdout.write(json.dumps(to_jsonable(payload), indent=2, ensure_ascii=False) + "\n")
 
 
-def _print_load_summary(company) -> None:
+def print_load_summary(company) -> None:
     report = company.load_report
     rejected = sum(t.rejected for t in report.tables.values())
     if rejected:
-        err.print(f"[yellow]{rejected:,} rejected row(s) left out[/yellow] "
-                  f"({', '.join(f'{t.table}: {t.rejected:,}' for t in report.tables.values() if t.rejected)}).")
+        say(err, f"{rejected:,} rejected row(s) left out", "yellow",
+            f"({', '.join(f'{t.table}: {t.rejected:,}' for t in report.tables.values() if t.rejected)}).")
 
 
-@app.command()
-@handles_errors
-def demo(
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the demo company's tables and report.")] = Path("demo-company"),
-    customers: Annotated[int, typer.Option("--customers", min=100, help="Number of customers.")] = 20_000,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same company).")] = 7,
-    file_format: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
-    engine: EngineOpt = EngineName.duckdb,
-):
-    """Generate a demo company with planted truths, write its tables and its report."""
-    from custfocus import demo as demo_company
-    from custfocus.data.loading import load
-    from custfocus.report.build import build_report
-    from custfocus.report.html import write_html
-    from custfocus.report.json import write_json
-
-    if file_format not in ("csv", "parquet"):
-        raise CustfocusError(f"--format must be csv or parquet, not '{file_format}'.")
-    started = time.perf_counter()
-    with progress_status(f"Generating {customers:,} customers") as progress:
-        tables = demo_company.generate(customers=customers, seed=seed)
-        progress("Writing the tables")
-        demo_company.write(tables, out_dir, fmt=file_format)
-        company = load(out_dir, engine=engine.value, progress=progress)
-        report = build_report(company, progress=progress)
-        progress("Writing the report")
-        html = write_html(report, out_dir / "report.html")
-        write_json(report, out_dir / "report.json")
-    rows = sum(t.num_rows for t in tables.values())
-    out.print(f"Demo company with {customers:,} customers ({rows:,} rows) written to {out_dir}/ "
-              f"in {time.perf_counter() - started:.1f} s.")
-    out.print(f"Report: {html.resolve()}")
-    out.print(f"JSON:   {(out_dir / 'report.json').resolve()}")
+def print_problems(report, limit: int, console: Console = out) -> None:
+    """The problems as ``validate`` lists them: the first ``limit`` (0 = all), then how many more."""
+    problems = report.problems
+    shown = problems if limit == 0 else problems[:limit]
+    for problem in shown:
+        console.print(problem.sentence())
+    more = report.problem_total - len(shown)
+    if more > 0:
+        console.print(f"… and {more:,} more problem(s): "
+                      + "; ".join(f"{t.table}: " + ", ".join(f"{n:,} × {c or 'file'} {k}"
+                                                              for (c, k), n in t.problem_counts.items())
+                                  for t in report.tables.values() if t.problem_total)
+                      + ". 'custfocus validate --limit 0' lists them all.")
 
 
-@app.command()
-@handles_errors
-def validate(
-    data: DataArg = None,
-    source: SourceOpt = None,
-    as_of: AsOfOpt = None,
-    limit: Annotated[int, typer.Option("--limit", help="Problems listed per table (0 = all).")] = 50,
-    as_json: JsonOpt = False,
-):
-    """Check every table against the data contract and list every problem (exit 1 if any)."""
-    from custfocus.data.loading import validate as run_validation
-
-    with progress_status("Validating") as progress:
-        report = run_validation(_source(data, source), as_of=_parse_date(as_of, "--as-of"), progress=progress)
-    if as_json:
-        _print_json(report.to_dict())
-    else:
-        _print_validation(report, limit)
-    if not report.ok:
-        raise typer.Exit(1)
-
-
-def _print_validation(report, limit: int) -> None:
-    summary = Table(title=f"Tables checked (as_of {report.as_of})", title_justify="left")
-    for column in ("table", "read", "used", "rejected", "problems"):
-        summary.add_column(column, justify="left" if column == "table" else "right")
-    for t in report.tables.values():
-        summary.add_row(t.table, f"{t.read:,}", f"{t.used:,}", f"{t.rejected:,}", f"{t.problem_total:,}")
-    out.print(summary)
-    for note in report.notes:
-        out.print(f"[yellow]Note:[/yellow] {note}")
-    for t in report.tables.values():
-        shown = t.problems if limit == 0 else t.problems[:limit]
-        for problem in shown:
-            out.print(problem.sentence(), markup=False, highlight=False)
-        if t.problem_total > len(shown):
-            out.print(f"… and {t.problem_total - len(shown):,} more problem(s) in {t.table}: "
-                      + ", ".join(f"{n:,} × {c or 'file'} {k}" for (c, k), n in t.problem_counts.items())
-                      + ". Use --limit 0 to list them all.")
-        for note in t.notes:
-            out.print(f"[yellow]Note:[/yellow] {note}")
-    if report.ok:
-        out.print("[green]All tables are valid.[/green]")
-    else:
-        out.print(f"[red]{report.problem_total:,} problem(s).[/red] Fix them, or run with --on-error quarantine "
-                  "to set the bad rows aside (written under rejected/).")
-
-
-@app.command()
-@handles_errors
-def report(
-    data: DataArg = None,
-    source: SourceOpt = None,
-    out_path: Annotated[Path, typer.Option("--out", help="The HTML report to write.")] = Path("report.html"),
-    json_path: Annotated[Path | None, typer.Option("--json", help="Also write the figures as JSON here.")] = None,
-    engine: EngineOpt = EngineName.duckdb,
-    on_error: OnErrorOpt = OnError.stop,
-    as_of: AsOfOpt = None,
-):
-    """Write the customer-focus briefing: one self-contained HTML file (and JSON)."""
-    from custfocus.report.build import build_report
-    from custfocus.report.html import write_html
-    from custfocus.report.json import write_json
-
-    with progress_status("Loading") as progress:
-        company = _load(data, source, engine, on_error, as_of, progress)
-        result = build_report(company, progress=progress)
-        html = write_html(result, out_path)
-        if json_path:
-            write_json(result, json_path)
-    _print_load_summary(company)
-    out.print(f"Report: {html.resolve()}")
-    if json_path:
-        out.print(f"JSON:   {json_path.resolve()}")
-
-
-class Metric(str, Enum):
-    nps = "nps"
-    csat = "csat"
-    ces = "ces"
-    enps = "enps"
-
-
-def _print_frame(frame, title: str, percent: tuple[str, ...] = ()) -> None:
+def print_frame(frame: pd.DataFrame, title: str, percent: tuple[str, ...] = ()) -> None:
     """Print a result table; columns in ``percent`` are shares shown as percentages."""
     frame = frame.assign(**{c: (frame[c] * 100).map(lambda v: f"{v:.1f}%" if v == v else "–")
                             for c in percent if c in frame})
@@ -273,82 +296,158 @@ def _cell(value) -> str:
     return str(value)
 
 
-@app.command()
-@handles_errors
+# --- commands --------------------------------------------------------------------------------------
+
+
+class FileFormat(str, Enum):
+    csv = "csv"
+    parquet = "parquet"
+
+
+@command
+def demo(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the demo company's tables and report.")] = Path("demo-company"),
+    customers: Annotated[int, typer.Option("--customers", min=100, max=2_000_000, help="Number of customers.")] = 20_000,
+    seed: Annotated[int, typer.Option("--seed", min=0, max=2**32 - 1, help="Random seed (same seed, same company).")] = 7,
+    file_format: Annotated[FileFormat, typer.Option("--format", help="csv or parquet.")] = FileFormat.csv,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite --out even if it holds files the demo did not write.")] = False,
+    engine: EngineOpt = EngineName.duckdb,
+):
+    """Generate a demo company with planted truths, write its tables and its report."""
+    from custfocus import demo as demo_company
+    from custfocus.report import write_report
+
+    demo_company.check_target(out_dir, force=force)
+    started = time.perf_counter()
+    with progress_status(f"Generating {customers:,} customers") as progress:
+        tables = demo_company.generate(customers=customers, seed=seed)
+        progress("Writing the tables")
+        demo_company.write(tables, out_dir, fmt=file_format.value, force=force)
+        html, json_path = write_report(CompanyOptions(data=out_dir, engine=engine).load(progress),
+                                       out_dir / "report.html", out_dir / "report.json", progress=progress)
+    rows = sum(t.num_rows for t in tables.values())
+    out.print(f"Demo company with {customers:,} customers ({rows:,} rows) written to {out_dir}/ "
+              f"in {time.perf_counter() - started:.1f} s.")
+    out.print(f"Report: {html.resolve()}")
+    out.print(f"JSON:   {json_path.resolve()}")
+
+
+@company_command(omit=("engine", "on_error"))
+def validate(
+    options: CompanyOptions,
+    limit: Annotated[int, typer.Option("--limit", min=0, help="Problems listed (0 = all).")] = 50,
+):
+    """Check every table against the data contract and list every problem (exit 1 if any)."""
+    from custfocus.data.loading import validate as run_validation
+
+    with progress_status("Validating") as progress:
+        report = run_validation(options.location(), as_of=parse_date(options.as_of, "--as-of"), progress=progress)
+    emit(report, options.as_json, functools.partial(_print_validation, limit=limit))
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _print_validation(report, limit: int) -> None:
+    summary = Table(title=f"Tables checked (as_of {report.as_of})", title_justify="left")
+    for column in ("table", "read", "used", "rejected", "problems"):
+        summary.add_column(column, justify="left" if column == "table" else "right")
+    for t in report.tables.values():
+        summary.add_row(t.table, f"{t.read:,}", f"{t.used:,}", f"{t.rejected:,}", f"{t.problem_total:,}")
+    out.print(summary)
+    for note in [*report.notes, *(note for t in report.tables.values() for note in t.notes)]:
+        say(out, "Note:", "yellow", note)
+    print_problems(report, limit)
+    if report.ok:
+        say(out, "All tables are valid.", "green", "")
+    else:
+        say(out, f"{report.problem_total:,} problem(s).", "red", "Fix them, or run with --on-error quarantine "
+            "to set the bad rows aside (written under rejected/).")
+
+
+@company_command(omit=("as_json",))
+def report(
+    options: CompanyOptions,
+    out_path: Annotated[Path, typer.Option("--out", help="The HTML report to write.")] = Path("report.html"),
+    json_path: Annotated[Path | None, typer.Option("--json", help="Also write the figures as JSON here.")] = None,
+):
+    """Write the customer-focus briefing: one self-contained HTML file (and JSON)."""
+    from custfocus.report import write_report
+
+    writable_file(out_path, "--out"), writable_file(json_path, "--json")
+
+    def print_paths(paths):
+        out.print(f"Report: {paths[0].resolve()}")
+        if paths[1]:
+            out.print(f"JSON:   {paths[1].resolve()}")
+
+    options.run(lambda company, progress: write_report(company, out_path, json_path, progress=progress), print_paths)
+
+
+class Metric(str, Enum):
+    nps = "nps"
+    csat = "csat"
+    ces = "ces"
+    enps = "enps"
+
+
+@company_command()
 def nps(
-    data: DataArg = None,
-    source: SourceOpt = None,
+    options: CompanyOptions,
     metric: Annotated[Metric, typer.Option("--metric", help="nps, csat, ces, or enps (employee NPS).")] = Metric.nps,
     by: Annotated[str | None, typer.Option("--by", help="A column to break down by (responses' or the customer's, e.g. segment).")] = None,
     period: Annotated[Period | None, typer.Option("--period", help="Break down by week, month or quarter.")] = None,
-    engine: EngineOpt = EngineName.duckdb,
-    on_error: OnErrorOpt = OnError.stop,
-    as_of: AsOfOpt = None,
-    as_json: JsonOpt = False,
 ):
     """NPS (or CSAT, CES, employee NPS) with 95% intervals, overall or by period and segment."""
     from custfocus import pulse
-    from custfocus.pulse.metrics import metric_table
 
-    with progress_status("Loading") as progress:
-        company = _load(data, source, engine, on_error, as_of, progress)
-        table_name = "employee_responses" if metric == Metric.enps else "responses"
-        if not company.has(table_name):
-            raise CustfocusError(f"{metric.value} needs the table {table_name}, which the company does not have.")
-        table = company.tables[table_name]
-        if by and by not in table.columns:
-            if table_name == "responses" and company.has("customers") and by in company.tables["customers"].columns:
-                table = pulse.with_customer_attributes(table, company.tables["customers"])
-            else:
-                raise CustfocusError(f"There is no column '{by}' in {table_name}"
-                                     + (" or customers" if table_name == "responses" else "") + ".")
+    def compute(company, progress):
         progress(f"Computing {metric.value}")
-        frame = metric_table(table, metric.value, by=by, period=period.value if period else None)
-        needed = pulse.responses_needed(5, metric.value, table)
-    _print_load_summary(company)
-    if as_json:
-        _print_json({"metric": metric.value, "by": by, "period": period.value if period else None,
-                     "as_of": company.as_of, "rows": frame.assign(
-                         **({"period": frame["period"].astype(str)} if "period" in frame else {})),
-                     "responses_needed_for_5_points": needed})
-        return
-    _print_frame(frame, f"{metric.value.upper()} with 95% intervals (as_of {company.as_of})")
-    out.print(f"A ±5-point interval needs about {needed:,} responses. Rows marked too_small are too thin to conclude.")
+        return {"metric": metric.value, "by": by, "period": period.value if period else None, "as_of": company.as_of,
+                "rows": pulse.metric_table_for(company, metric.value, by=by, period=period.value if period else None),
+                "responses_needed_for_5_points": pulse.responses_needed(
+                    5, metric.value, pulse.source_table(company, metric.value))}
+
+    options.run(compute, _print_metric)
 
 
-@app.command()
-@handles_errors
+def _print_metric(result: dict) -> None:
+    print_frame(result["rows"], f"{result['metric'].upper()} with 95% intervals (as_of {result['as_of']})")
+    out.print(f"A ±5-point interval needs about {result['responses_needed_for_5_points']:,} responses. "
+              "Rows marked too_small are too thin to conclude.")
+
+
+@company_command()
 def retention(
-    data: DataArg = None,
-    source: SourceOpt = None,
+    options: CompanyOptions,
     period: Annotated[Period, typer.Option("--period", help="week, month or quarter.")] = Period.month,
-    engine: EngineOpt = EngineName.duckdb,
-    on_error: OnErrorOpt = OnError.stop,
-    as_of: AsOfOpt = None,
-    as_json: JsonOpt = False,
 ):
-    """Acquisition flow, active customers, retention and churn, repeat purchase and revenue retention."""
-    from custfocus import retention as ret
+    """Retention over the purchase cycle, then acquisition, active customers, retention and churn by period."""
+    from custfocus import retention as library
 
-    with progress_status("Loading") as progress:
-        company = _load(data, source, engine, on_error, as_of, progress)
-        progress("Computing retention")
-        tx = company.tables["transactions"]
-        rates = ret.retention_rates(tx, as_of=company.as_of, period=period.value)
-        flow = ret.acquisition(tx, as_of=company.as_of, period=period.value)
-        base = ret.active(tx, as_of=company.as_of, period=period.value)
-        revenue = ret.revenue_retention(tx, as_of=company.as_of, period=period.value)
-        repeat = ret.repeat_purchase_rate(tx, as_of=company.as_of)
-    _print_load_summary(company)
-    if as_json:
-        _print_json({"period": period.value, "as_of": company.as_of, "retention": rates, "acquisition": flow,
-                     "active": base, "revenue_retention": revenue, "repeat_purchase_rate": repeat.to_dict()})
-        return
-    _print_frame(rates, f"Retention by {period.value} (as_of {company.as_of}; rate = share of last period's active customers active again)",
-                 percent=("rate", "low", "high", "churn"))
-    _print_frame(flow.merge(base, on=[c for c in flow.columns if c in base.columns and c not in ("new_customers", "active_customers")]),
-                 "New and active customers")
-    out.print(f"Repeat-purchase rate: {repeat.estimate:.1%} (95% CI {repeat.low:.1%}–{repeat.high:.1%}, n = {repeat.n:,}).")
+    options.run(lambda company, progress: library.summary(company.table("transactions"), company.as_of, period.value),
+                _print_retention, needs=("transactions",))
+
+
+def _print_retention(result) -> None:
+    cycle, window = result.cycle, result.cycle_retention
+    if window is not None:
+        rate = window.retention
+        out.print(f"Retention over {cycle.window_name}: {rate.estimate:.1%} (95% CI {rate.low:.1%}–{rate.high:.1%}): "
+                  f"{window.retained:,} of the {rate.n:,} customers who bought from {window.base_start} to "
+                  f"{window.base_end} bought again by {window.as_of}. The window fits the purchase cycle: customers "
+                  f"typically buy again after {cycle.typical_days:,.0f} days (median of {cycle.n:,} repeat customers).")
+    elif cycle.window_days is None:
+        out.print("No customer has bought on two different days, so the purchase cycle cannot be measured.")
+    else:
+        out.print(f"Customers typically buy again after {cycle.typical_days:,.0f} days; the data do not cover two "
+                  f"windows of {cycle.window_name} yet, so retention is shown by {result.period} only.")
+    print_frame(result.rates, f"Retention by {result.period} (as_of {result.as_of}; rate = share of last "
+                f"{result.period}'s active customers active again)", percent=("rate", "low", "high", "churn"))
+    print_frame(result.flow, "New and active customers")
+    repeat = result.repeat
+    if repeat.n:
+        out.print(f"Repeat-purchase rate: {repeat.estimate:.1%} (95% CI {repeat.low:.1%}–{repeat.high:.1%}, "
+                  f"n = {repeat.n:,} customers acquired by {result.repeat_cutoff}).")
 
 
 class Model(str, Enum):
@@ -363,45 +462,49 @@ class TimeUnit(str, Enum):
     months = "months"
 
 
-@app.command()
-@handles_errors
+def _annual_rate(value: float) -> float:
+    if value > 1:
+        raise typer.BadParameter(f"{value:g} would be {value:.0%} a year; give the rate as a fraction, "
+                                 f"e.g. {value / 100:g} for {value:g}%.")
+    return value
+
+
+@company_command()
 def clv(
-    data: DataArg = None,
-    source: SourceOpt = None,
+    options: CompanyOptions,
     summary: Annotated[Path | None, typer.Option("--summary", help="A CSV/Parquet of customer_id, frequency, recency, T [, monetary_value] instead of transactions.")] = None,
     model: Annotated[Model, typer.Option("--model", help="The purchase model.")] = Model.bgnbd,
-    horizon: Annotated[int, typer.Option("--horizon", min=1, help="Months of future value.")] = 12,
-    discount_rate: Annotated[float, typer.Option("--discount-rate", min=0.0, help="Annual discount rate, e.g. 0.10.")] = 0.10,
+    horizon: Annotated[int, typer.Option("--horizon", min=1, max=120, help="Months of future value (up to ten years).")] = 12,
+    discount_rate: Annotated[float, typer.Option("--discount-rate", min=0.0, callback=_annual_rate, help="Annual discount rate as a fraction, e.g. 0.10 for 10%.")] = 0.10,
     time_unit: Annotated[TimeUnit, typer.Option("--time-unit", help="Unit of frequency/recency/T.")] = TimeUnit.weeks,
     predictions: Annotated[Path | None, typer.Option("--out", help="Write per-customer predictions (.csv or .parquet).")] = None,
-    engine: EngineOpt = EngineName.duckdb,
-    on_error: OnErrorOpt = OnError.stop,
-    as_of: AsOfOpt = None,
-    as_json: JsonOpt = False,
 ):
     """Customer lifetime value: BG/NBD (or Pareto/NBD, MBG/NBD) with Gamma-Gamma, by exact maximum likelihood."""
-    from custfocus.engine import connect
-    from custfocus.value import clv as value_clv
+    from custfocus.value import clv as library
 
+    writable_file(predictions, "--out")
     settings = {"model": model.value, "time_unit": time_unit.value, "horizon_months": horizon,
                 "annual_discount_rate": discount_rate}
-    with progress_status("Loading") as progress:
-        if summary is not None:
-            if data is not None or source is not None:
-                raise CustfocusError("Give either --summary FILE or a company (DATA / --source), not both.")
-            table = value_clv.read_summary(summary, connect(engine.value))
-            value = value_clv.clv_from_summary(table, progress=progress, **settings)
-        else:
-            company = _load(data, source, engine, on_error, as_of, progress)
-            _print_load_summary(company)
-            value = value_clv.customer_value(company, progress=progress, **settings)
-        payload = value_clv.clv_report(value)
+
+    def compute(company, progress):
+        value = library.customer_value(company, progress=progress, **settings)
         if predictions is not None:
-            value_clv.write_predictions(value, predictions)
-    if as_json:
-        _print_json(payload)
+            library.write_predictions(value, predictions)
+        return library.clv_report(value)
+
+    if summary is None:
+        options.run(compute, _print_clv)
     else:
-        _print_clv(payload)
+        if options.data is not None or options.source is not None:
+            raise InputError("Give either --summary FILE or a company (DATA / --source), not both.")
+        from custfocus.engine import connect
+
+        with progress_status("Fitting") as progress:
+            value = library.clv_from_summary(library.read_summary(summary, connect(options.engine.value)),
+                                             progress=progress, **settings)
+            if predictions is not None:
+                library.write_predictions(value, predictions)
+        emit(library.clv_report(value), options.as_json, _print_clv)
     if predictions is not None:
         err.print(f"Per-customer predictions: {predictions.resolve()}")
 
@@ -427,38 +530,32 @@ def _print_clv(payload: dict) -> None:
                  f"{totals['clv']['high']:,.2f}), {totals['mean_clv']['estimate']:,.2f} per customer."
                  if (totals.get("clv") or {}).get("estimate") is not None else "; no spend known, so no CLV."))
     for caveat in payload["caveats"]:
-        out.print(f"[yellow]Caveat:[/yellow] {caveat}")
+        say(out, "Caveat:", "yellow", caveat)
 
 
 def _number(value) -> str:
     return "–" if value is None else f"{value:.4g}"
 
 
-@app.command()
-@handles_errors
+@company_command()
 def interventions(
-    data: DataArg = None,
-    source: SourceOpt = None,
-    window: Annotated[int | None, typer.Option("--window", min=1, help="Outcome window in days from each assignment (default: up to as_of, the same length for everyone).")] = None,
+    options: CompanyOptions,
+    window: Annotated[int | None, typer.Option("--window", min=1, max=3650, help="Outcome window in days from each assignment (default: up to as_of, the same length for everyone).")] = None,
     cost_per_use: Annotated[str | None, typer.Option("--cost-per-use", help="Treatment cost per order instead of the table's cost, e.g. 6.90 or 6.90:web,app.")] = None,
-    engine: EngineOpt = EngineName.duckdb,
-    on_error: OnErrorOpt = OnError.stop,
-    as_of: AsOfOpt = None,
-    as_json: JsonOpt = False,
 ):
     """Does each intervention bring additional profit, and for whom should it be switched on?"""
-    from custfocus import interventions as iv
+    from custfocus import interventions as library
+
+    options.run(lambda company, progress: library.analyse(company, window=window, cost_per_use=cost_per_use,
+                                                          progress=progress),
+                _print_interventions, to_json=library.to_dict)
+
+
+def _print_interventions(results) -> None:
     from custfocus.interventions.presentation import targeting_sentence, verdict_sentence
 
-    with progress_status("Loading") as progress:
-        company = _load(data, source, engine, on_error, as_of, progress)
-        results = iv.analyse(company, window=window, cost_per_use=cost_per_use, progress=progress)
-    _print_load_summary(company)
-    if as_json:
-        _print_json(iv.to_dict(results))
-        return
     for result in results:
-        out.print(f"[bold]{result.intervention}[/bold]: {verdict_sentence(result)}")
+        out.print(Text.assemble((result.intervention, "bold"), f": {verdict_sentence(result)}"))
         out.print(f"  {targeting_sentence(result)}")
     out.print("Effects with intervals, the split check and the targeting curves: --json, or the report.")
 

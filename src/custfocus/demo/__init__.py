@@ -8,6 +8,6 @@ them (:mod:`.simulation`) and the contract tables it writes (:mod:`.tables`).
 """
 
 from custfocus.demo.planted import PLANTED, TABLE_NAMES, Planted
-from custfocus.demo.tables import generate, write
+from custfocus.demo.tables import check_target, generate, write
 
-__all__ = ["PLANTED", "TABLE_NAMES", "Planted", "generate", "write"]
+__all__ = ["PLANTED", "TABLE_NAMES", "Planted", "check_target", "generate", "write"]

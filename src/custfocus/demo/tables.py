@@ -11,23 +11,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from custfocus.demo.simulation import (
-    _Calendar,
-    _Customers,
-    _Experiment,
-    _Orders,
-    _Service,
-    _customer_ids,
-    _draw_customers,
-    _draw_orders,
-    _draw_purchases,
-    _draw_service,
-    _draw_staff_surveys,
-    _draw_surveys,
-    _ids,
-    _labels,
-    _run_experiment,
-)
+from custfocus.errors import InputError
 from custfocus.demo.planted import (
     ACQUISITION_CHANNELS,
     AS_OF_METADATA_KEY,
@@ -40,6 +24,23 @@ from custfocus.demo.planted import (
     SEGMENTS,
     STORE,
     TABLE_NAMES,
+)
+from custfocus.demo.simulation import (
+    _Calendar,
+    _customer_ids,
+    _Customers,
+    _draw_customers,
+    _draw_orders,
+    _draw_purchases,
+    _draw_service,
+    _draw_staff_surveys,
+    _draw_surveys,
+    _Experiment,
+    _ids,
+    _labels,
+    _Orders,
+    _run_experiment,
+    _Service,
 )
 
 
@@ -77,15 +78,37 @@ DEMO_PINNED_THEMES = """[themes]
 "app problems" = ["app", "log in", "logging me out", "checkout"]
 """
 
+# The first line of the demo's custfocus.toml: a folder holding it may be overwritten by a new demo.
+DEMO_MARK = "# Written by custfocus demo: a simulated company with planted truths."
 
-def write(tables: dict[str, pa.Table], out_dir: Path, fmt: str = "csv") -> dict[str, Path]:
+
+def check_target(out_dir: Path, force: bool = False) -> None:
+    """Refuse to write the demo over a folder that holds anything but an earlier demo (unless ``force``)."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"'{out_dir}' is a file; the demo needs a folder.")
+    if force or not out_dir.exists():
+        return
+    settings = out_dir / "custfocus.toml"
+    if settings.is_file() and settings.read_text(encoding="utf-8", errors="replace").startswith(DEMO_MARK):
+        return
+    present = sorted(p.name for p in out_dir.iterdir())
+    if present:
+        listed = ", ".join(present[:5]) + (f" and {len(present) - 5} more" if len(present) > 5 else "")
+        raise InputError(f"'{out_dir}' already holds files the demo did not write ({listed}); choose another "
+                         "--out, or add --force to overwrite them.")
+
+
+def write(tables: dict[str, pa.Table], out_dir: Path, fmt: str = "csv", force: bool = False) -> dict[str, Path]:
     """Write each table as ``<name>.csv`` or ``<name>.parquet`` plus ``custfocus.toml`` and ``voice.toml``.
 
     Returns the written paths by table name, ``"settings"`` and ``"voice"`` for the TOML files. The as_of date
-    comes from the tables' metadata (set by :func:`generate`).
+    comes from the tables' metadata (set by :func:`generate`). A folder holding anything but an
+    earlier demo is refused unless ``force`` (see :func:`check_target`).
     """
     if fmt not in ("csv", "parquet"):
         raise ValueError(f"fmt must be 'csv' or 'parquet', got {fmt!r}")
+    check_target(out_dir, force)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
@@ -99,7 +122,7 @@ def write(tables: dict[str, pa.Table], out_dir: Path, fmt: str = "csv") -> dict[
     as_of = _as_of_of(tables)
     settings = out_dir / "custfocus.toml"
     settings.write_text(
-        f'[company]\nname = "{PLANTED.company_name}"\ncurrency = "{PLANTED.currency}"\n'
+        f'{DEMO_MARK}\n[company]\nname = "{PLANTED.company_name}"\ncurrency = "{PLANTED.currency}"\n'
         f'as_of = "{as_of.isoformat()}"\n', encoding="utf-8")
     paths["settings"] = settings
     paths["voice"] = out_dir / "voice.toml"

@@ -30,10 +30,9 @@ from custfocus.interventions.outcomes import (
     outcome_window,
     participant_outcomes,
 )
-from custfocus.stats import to_jsonable
+from custfocus.stats import MIN_SAMPLE, to_jsonable
 
 NEEDS = ("interventions", "transactions")
-MIN_PER_GROUP = 30  # below this the normal approximations behind the intervals are unreliable
 MIN_PER_GROUP_FOR_TARGETING = 500  # below this the uplift models only fit noise
 MAX_SUBGROUP_LEVELS = 12
 BALANCE_COVARIATES = (*PRE_PERIOD, "recency_days", "frequency", "spend", "tenure_days", "last_nps")
@@ -94,7 +93,7 @@ class InterventionResult:
 
     @property
     def too_small(self) -> bool:
-        return min(self.n_treated, self.n_control) < MIN_PER_GROUP
+        return min(self.n_treated, self.n_control) < MIN_SAMPLE
 
     @property
     def net_profit(self) -> fx.Effect:
@@ -158,6 +157,8 @@ def analyse(company: Company, window: int | None = None, cost_per_use: CostPerUs
         raise InputError(f"The interventions analysis needs the table(s) {', '.join(missing)}.")
     if isinstance(cost_per_use, str):
         cost_per_use = CostPerUse.parse(cost_per_use)
+    if cost_per_use is not None and cost_per_use.channels:
+        _check_channels(company, cost_per_use.channels)
     step = progress or (lambda message: None)
     results = []
     for name in intervention_names(company):
@@ -205,6 +206,19 @@ def analyse_participants(frame: pd.DataFrame, intervention: str, window: Window,
         subgroups=subgroups, targeting=targeting, targeting_note=note, targeted_by_group=targeted)
 
 
+def _check_channels(company: Company, channels: tuple[str, ...]) -> None:
+    """A channel the transactions never name would silently make the cost zero: refuse it."""
+    transactions = company.table("transactions")
+    if "channel" not in transactions.columns:
+        raise InputError(f"--cost-per-use names channels ({', '.join(channels)}), but the transactions have no "
+                         "channel column; give the cost alone, e.g. 6.90.")
+    known = sorted(transactions.select("channel").distinct().to_pandas()["channel"].dropna().astype(str))
+    unknown = [c for c in channels if c not in known]
+    if unknown:
+        raise InputError(f"--cost-per-use names channel(s) the transactions do not have: {', '.join(unknown)}; "
+                         f"the channels are: {', '.join(known) or 'none'}.")
+
+
 def _cost_source(company: Company, cost_per_use: CostPerUse | None) -> str:
     if cost_per_use is not None:
         return "rule"
@@ -221,7 +235,7 @@ def _subgroup_levels(frame: pd.DataFrame) -> dict[str, list[str]]:
         counts = frame.groupby([dimension, "treated"]).size().unstack(fill_value=0)
         if len(counts) > MAX_SUBGROUP_LEVELS or len(counts) < 2:
             continue
-        big = counts[(counts.get(True, 0) >= MIN_PER_GROUP) & (counts.get(False, 0) >= MIN_PER_GROUP)]
+        big = counts[(counts.get(True, 0) >= MIN_SAMPLE) & (counts.get(False, 0) >= MIN_SAMPLE)]
         levels[dimension] = sorted(str(g) for g in big.index)
     return levels
 

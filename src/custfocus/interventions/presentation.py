@@ -3,7 +3,6 @@ the effects table, the profit and Qini curves, and the segments where it pays.""
 
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -11,8 +10,8 @@ import plotly.graph_objects as go
 from custfocus.data.company import Company
 from custfocus.interventions.analysis import NEEDS, InterventionResult, analyse
 from custfocus.interventions.effects import DOES_NOT_PAY, PAYS
-from custfocus.stats import to_jsonable
 from custfocus.section import Chart, Context, Headline, Section, TableView
+from custfocus.stats import to_jsonable
 
 KEY = "interventions"
 TITLE = "Interventions: does a service investment bring additional profit, and for whom?"
@@ -28,7 +27,10 @@ def section(company: Company, context: Context) -> Section:
     """The report section (key ``interventions``); every figure shown is in ``data``.
 
     ``data``: ``as_of``, ``currency`` and ``interventions``: {name: :meth:`InterventionResult.to_dict`
-    plus ``sentence``, the verdict in words}. Effects are per treated customer, treated minus control.
+    plus ``sentence``, the verdict in words}; and under each chart's key what it plots:
+    ``<name>.subgroups`` (the subgroups), ``<name>.profit_curve`` (``shares``, ``value``, ``low``,
+    ``high``, ``recommended_share``) and ``<name>.qini_curve`` (``shares``, ``curves`` by learner,
+    ``qini_area``). Effects are per treated customer, treated minus control.
     """
     missing = company.missing(*NEEDS)
     if missing:
@@ -43,17 +45,34 @@ def section(company: Company, context: Context) -> Section:
         sentences[item.intervention] = verdict_sentence(item)
         _add_intervention(result, item, many=len(results) > 1)
     result.summary = " ".join(sentences.values())
+    figures = {r.intervention: r.to_dict() for r in results}
     result.data = to_jsonable({
         "as_of": company.as_of, "currency": company.currency,
-        "interventions": {r.intervention: r.to_dict() | {"sentence": sentences[r.intervention]} for r in results},
-    })
+        "interventions": {name: item | {"sentence": sentences[name]} for name, item in figures.items()},
+    } | {key: value for item in figures.values() for key, value in _chart_figures(item).items()})
     return result
+
+
+def _chart_figures(item: dict) -> dict:
+    """What each chart plots, under the chart's own key (every chart key is a key of the data)."""
+    name, targeting, figures = item["intervention"], item["targeting"], {}
+    if targeting is not None:
+        figures[f"{name}.profit_curve"] = {"shares": targeting["shares"], **targeting["profit_curve"],
+                                           "recommended_share": targeting["recommended_share"]}
+        figures[f"{name}.qini_curve"] = {"shares": targeting["shares"], "curves": targeting["learner_curves"],
+                                         "qini_area": targeting["qini_area"]}
+    if item["subgroups"]:
+        figures[f"{name}.subgroups"] = item["subgroups"]
+    return figures
 
 
 def verdict_sentence(result: InterventionResult) -> str:
     """The verdict in one sentence, with the segments where it pays and any doubt about the split."""
     name, net, c = result.intervention, result.net_profit, result.currency
     interval = f"95% CI {_number(net.verdict_low)} to {_number(net.verdict_high)}, n = {net.n:,}"
+    missing = _missing_group(result)
+    if missing:
+        return f"Whether {name} pays cannot be measured: {_missing_group_reason(result)}."
     if result.verdict == PAYS:
         text = (f"{name} pays: {_orders_clause(result)}, and each treated customer brings {_number(net.estimate)} "
                 f"{c} of net profit ({interval}), {_number(result.total_net_profit.estimate, 0)} {c} over the "
@@ -75,6 +94,22 @@ def verdict_sentence(result: InterventionResult) -> str:
     if result.split.mismatch or result.imbalanced:
         text += " Check the assignment before acting on it: " + "; ".join(_split_problems(result)) + "."
     return text
+
+
+def _missing_group(result: InterventionResult) -> str | None:
+    """'no control group' (or 'no treated group') when everyone is on one side: nothing to compare."""
+    if result.n_control == 0:
+        return "no control group"
+    if result.n_treated == 0:
+        return "no treated group"
+    return None
+
+
+def _missing_group_reason(result: InterventionResult) -> str:
+    everyone = result.n_treated + result.n_control
+    side, other = ("treated", "untreated") if result.n_control == 0 else ("in the control group", "treated")
+    return (f"all {everyone:,} participants were {side}, so there is no {other} group to compare with; assign "
+            f"some customers to each group")
 
 
 def _orders_clause(result: InterventionResult) -> str:
@@ -106,7 +141,10 @@ def _split_problems(result: InterventionResult) -> list[str]:
 def _add_intervention(section: Section, result: InterventionResult, many: bool) -> None:
     name, net, c = result.intervention, result.net_profit, result.currency
     prefix = f"{name}: " if many else ""
+    missing = _missing_group(result)
     section.headlines.append(Headline(
+        f"{name}: net profit per treated customer", missing, _missing_group_reason(result) + ".",
+    ) if missing else Headline(
         f"{name}: net profit per treated customer", f"{_number(net.estimate)} {c}",
         f"{result.verdict}; 95% CI {_number(net.verdict_low)} to {_number(net.verdict_high)}, "
         f"{result.n_treated:,} treated and {result.n_control:,} control customers",
@@ -290,7 +328,9 @@ def _subgroup_table(result: InterventionResult) -> pd.DataFrame:
 
 def _caveats(result: InterventionResult) -> list[str]:
     notes, c = [], result.currency
-    if result.too_small:
+    if _missing_group(result):
+        notes.append(f"{result.intervention}: {_missing_group_reason(result)}.")
+    elif result.too_small:
         notes.append(f"Only {result.n_treated:,} treated and {result.n_control:,} control customers: too few for "
                      "reliable intervals; treat every figure as indicative.")
     elif result.skewed:

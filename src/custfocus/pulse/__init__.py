@@ -11,8 +11,11 @@ from custfocus.pulse.metrics import (
     compare,
     csat,
     employee_nps,
+    metric_table,
+    metric_table_for,
     nps,
     responses_needed,
+    source_table,
     with_customer_attributes,
 )
 from custfocus.pulse.stats import (
@@ -27,6 +30,7 @@ from custfocus.pulse.stats import (
     nps_difference,
     nps_interval,
 )
+from custfocus.section import presented_by
 
 __all__ = [
     "Difference",
@@ -41,18 +45,15 @@ __all__ = [
     "csat_difference",
     "csat_interval",
     "employee_nps",
+    "metric_table",
+    "metric_table_for",
     "nps",
     "nps_difference",
     "nps_interval",
     "responses_needed",
     "section",
+    "source_table",
     "with_customer_attributes",
 ]
 
-
-def section(company, context=None):
-    """The report's pulse section (its module loads plotly, so it is imported on first use)."""
-    from custfocus.section import Context
-    from custfocus.pulse.presentation import section as build
-
-    return build(company, context or Context())
+section = presented_by(__name__)

@@ -15,6 +15,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
+from custfocus.errors import InputError
 from custfocus.pulse import stats
 
 # period name -> (Ibis truncation unit, pandas Period frequency); weeks start on Monday in both.
@@ -116,6 +117,33 @@ def metric_table(table: ibis.Table, metric: str, by=None, period: str | None = N
     """The table of :func:`nps`, :func:`csat`, :func:`ces` or :func:`employee_nps` by metric name."""
     functions = {"nps": nps, "csat": csat, "ces": ces, "enps": employee_nps}
     return functions[metric](table, by=by, period=period, confidence=confidence)
+
+
+def source_table(company, metric: str) -> ibis.Table:
+    """The table ``metric`` is computed from: employee_responses for 'enps'; otherwise the responses,
+    with their customer's attributes (segment, region, ...) joined on when the company has customers.
+    """
+    if metric not in METRICS:
+        raise InputError(f"Unknown metric '{metric}': choose one of {', '.join(METRICS)}.")
+    name = "employee_responses" if metric == "enps" else "responses"
+    if not company.has(name):
+        raise InputError(f"{metric} needs the table {name}, which the company does not have.")
+    table = company.table(name)
+    if name == "responses" and company.has("customers") and "customer_id" in table.columns:
+        table = with_customer_attributes(table, company.table("customers"))
+    return table
+
+
+def metric_table_for(company, metric: str, by: str | None = None, period: str | None = None,
+                     confidence: float = 0.95) -> pd.DataFrame:
+    """:func:`metric_table` of a company: the right table, customers' columns available to ``by``."""
+    table = source_table(company, metric)
+    if by is not None and by not in table.columns:
+        where = "employee_responses" if metric == "enps" else "responses or customers"
+        raise InputError(f"There is no column '{by}' in {where}; the columns are: {', '.join(table.columns)}.")
+    if period is not None and period not in PERIODS:
+        raise InputError(f"Unknown period '{period}': choose one of {', '.join(PERIODS)}.")
+    return metric_table(table, metric, by=by, period=period, confidence=confidence)
 
 
 def difference_row(metric: str, table: pd.DataFrame, key: str, a, b, confidence: float = 0.95) -> dict:

@@ -70,7 +70,7 @@ def section(company: Company, context: Context) -> Section:
         _add_monthly(result, by_month)
         _add_change(result, responses, by_month["nps"])
         step("pulse: NPS by segment")
-        _add_segments(result, company, responses)
+        _add_segments(result, company)
         _add_planning(result, overall["nps"], by_month["nps"])
     if result.data["employee_nps"] is not None:
         _add_ranked_chart(result, metrics.employee_nps(employee_responses), "department", "enps",
@@ -197,9 +197,8 @@ def _add_change(result: Section, responses, monthly_nps: pd.DataFrame) -> None:
                                finding, figure))
 
 
-def _add_segments(result: Section, company: Company, responses) -> None:
-    if company.has("customers") and "customer_id" in responses.columns:
-        responses = metrics.with_customer_attributes(responses, company.table("customers"))
+def _add_segments(result: Section, company: Company) -> None:
+    responses = metrics.source_table(company, "nps")
     for column in SEGMENT_COLUMNS:
         if column in responses.columns:
             table = metrics.nps(responses, by=column)

@@ -9,6 +9,7 @@ SECTIONS = (
     "retention",
     "loyalty",
     "value",
+    "profitability",
     "interventions",
     "voice",
 )

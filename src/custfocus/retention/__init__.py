@@ -1,34 +1,43 @@
 """Retention: are customers coming and staying? Acquisition flow, active base, retention, cohorts."""
 
 from custfocus.retention.metrics import (
+    CYCLE_WINDOWS,
     PERIODS,
     CohortMatrix,
+    PurchaseCycle,
+    RetentionSummary,
+    WindowRetention,
     acquisition,
     active,
     cohort_matrix,
     one_period_before,
     repeat_purchase_rate,
+    purchase_cycle,
     retention_rates,
     revenue_retention,
+    summary,
+    window_retention,
 )
+from custfocus.section import presented_by
 
 __all__ = [
+    "CYCLE_WINDOWS",
     "PERIODS",
     "CohortMatrix",
+    "PurchaseCycle",
+    "RetentionSummary",
+    "WindowRetention",
     "acquisition",
     "active",
     "cohort_matrix",
     "one_period_before",
+    "purchase_cycle",
     "repeat_purchase_rate",
     "retention_rates",
     "revenue_retention",
     "section",
+    "summary",
+    "window_retention",
 ]
 
-
-def section(company, context=None):
-    """The report's retention section (its module loads plotly, so it is imported on first use)."""
-    from custfocus.section import Context
-    from custfocus.retention.presentation import section as build
-
-    return build(company, context or Context())
+section = presented_by(__name__)

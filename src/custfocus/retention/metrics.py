@@ -35,6 +35,10 @@ from custfocus.stats import Estimate, wilson_interval, wilson_intervals
 
 PERIODS = ("month", "quarter", "week")
 
+# Headline windows: the purchase cycle is rounded up to the first of these calendar lengths (days).
+CYCLE_WINDOWS = ((7, "a week"), (14, "two weeks"), (30, "a month"), (61, "two months"), (91, "three months"),
+                 (182, "six months"), (365, "a year"), (730, "two years"))
+
 # Weeks are counted from Monday 5 January 1970, so that a week index maps to a Monday.
 _FIRST_MONDAY = date(1970, 1, 5)
 _FIRST_MONDAY_EPOCH_DAYS = (_FIRST_MONDAY - date(1970, 1, 1)).days
@@ -54,6 +58,143 @@ class CohortMatrix:
     long: pd.DataFrame
     wide: pd.DataFrame
     sizes: pd.Series
+
+
+@dataclass(frozen=True)
+class PurchaseCycle:
+    """How long customers take to buy again, measured from the data, and the window that fits it.
+
+    ``typical_days``: the median, over customers who bought on two or more days, of each one's mean
+    days between purchase days (None when nobody bought twice); ``n``: those customers. ``window_days``
+    and ``window_name``: the typical interval rounded up to a calendar length (``CYCLE_WINDOWS``), the
+    window over which retention is headlined.
+    """
+
+    typical_days: float | None
+    n: int
+    window_days: int | None
+    window_name: str | None
+
+    def to_dict(self) -> dict:
+        return {"typical_days": self.typical_days, "n": self.n, "window_days": self.window_days,
+                "window_name": self.window_name}
+
+
+@dataclass(frozen=True)
+class WindowRetention:
+    """Of the customers who bought in the window before the last one, the share who bought in the last.
+
+    The windows are ``days`` long and end on ``as_of``: ``base_start``..``base_end`` and
+    ``base_end`` + 1 day..``as_of`` (both inclusive). ``retention.n`` is the base.
+    """
+
+    days: int
+    base_start: date
+    base_end: date
+    as_of: date
+    retention: Estimate
+    retained: int
+
+    @property
+    def churn(self) -> Estimate:
+        rate = self.retention
+        return Estimate(1 - rate.estimate, 1 - rate.high, 1 - rate.low, rate.n)
+
+    def to_dict(self) -> dict:
+        return {"days": self.days, "base_start": self.base_start, "base_end": self.base_end,
+                "as_of": self.as_of, "retained": self.retained, "retention": self.retention.to_dict(),
+                "churn": self.churn.to_dict()}
+
+
+@dataclass(frozen=True)
+class RetentionSummary:
+    """Every retention figure the report and the command line show, computed once.
+
+    ``flow``: per period, ``new_customers`` and ``active_customers``; ``rates``: period-on-period
+    retention (:func:`retention_rates`); ``revenue``: :func:`revenue_retention`; ``repeat``: the
+    repeat-purchase rate among customers acquired by ``repeat_cutoff``; ``cycle``: the purchase cycle;
+    ``cycle_retention``: retention over the cycle's window (None when the data are shorter than two
+    windows, or nobody bought twice).
+    """
+
+    as_of: date
+    period: str
+    flow: pd.DataFrame
+    rates: pd.DataFrame
+    revenue: pd.DataFrame
+    repeat: Estimate
+    repeat_cutoff: date
+    cycle: PurchaseCycle
+    cycle_retention: WindowRetention | None
+
+    def to_dict(self) -> dict:
+        return {"as_of": self.as_of, "period": self.period, "purchase_cycle": self.cycle.to_dict(),
+                "cycle_retention": self.cycle_retention.to_dict() if self.cycle_retention else None,
+                "flow": self.flow, "retention": self.rates, "revenue_retention": self.revenue,
+                "repeat_purchase_rate": self.repeat.to_dict(), "repeat_purchase_cutoff": self.repeat_cutoff}
+
+
+def summary(transactions: ibis.Table, as_of: date | None = None, period: str = "month") -> RetentionSummary:
+    """Acquisition, active base, retention by period and over the purchase cycle, repeat purchases."""
+    as_of = _checked_as_of(transactions, as_of, period)
+    flow = acquisition(transactions, as_of, period).merge(
+        active(transactions, as_of, period)[["period", "active_customers"]], on="period", how="outer")
+    cycle = purchase_cycle(transactions, as_of)
+    return RetentionSummary(
+        as_of=as_of, period=period, flow=flow,
+        rates=retention_rates(transactions, as_of, period),
+        revenue=revenue_retention(transactions, as_of, period),
+        repeat=repeat_purchase_rate(transactions, as_of, period, established_only=True),
+        repeat_cutoff=one_period_before(as_of, period),
+        cycle=cycle,
+        cycle_retention=window_retention(transactions, cycle.window_days, as_of) if cycle.window_days else None,
+    )
+
+
+def purchase_cycle(transactions: ibis.Table, as_of: date | None = None) -> PurchaseCycle:
+    """The typical time between purchases and the headline window that fits it (see :class:`PurchaseCycle`).
+
+    Each repeat customer counts once (their mean gap between distinct purchase days), so that a few
+    weekly buyers do not make a shop of yearly buyers look weekly.
+    """
+    as_of = _checked_as_of(transactions, as_of, "month")
+    purchases = _purchases(transactions, as_of)
+    day = purchases.date.epoch_days()
+    customers = purchases.group_by("customer_id").agg(
+        first=day.min(), last=day.max(), purchase_days=purchases.date.nunique())
+    repeaters = customers.filter(customers.purchase_days >= 2)
+    gaps = repeaters.select(gap=(repeaters["last"] - repeaters["first"]) / (repeaters.purchase_days - 1)).to_pandas()
+    if gaps.empty:
+        return PurchaseCycle(None, 0, None, None)
+    typical = float(gaps["gap"].median())
+    days, name = next(((d, n) for d, n in CYCLE_WINDOWS if d >= typical), CYCLE_WINDOWS[-1])
+    return PurchaseCycle(typical, len(gaps), days, name)
+
+
+def window_retention(transactions: ibis.Table, days: int, as_of: date | None = None) -> WindowRetention | None:
+    """Retention over ``days``: of the customers who bought in the ``days`` before the last ``days``
+    up to ``as_of``, the share who bought again in the last ``days``, with a Wilson 95% interval.
+
+    None when the first purchase is later than the start of the earlier window (the data are too
+    short to have seen a whole base window).
+    """
+    if days < 1:
+        raise ValueError(f"A retention window must be at least one day, not {days}.")
+    as_of = _checked_as_of(transactions, as_of, "month")
+    base_end = as_of - timedelta(days=days)
+    base_start = base_end - timedelta(days=days - 1)
+    purchases = _purchases(transactions, as_of)
+    first = purchases.date.min().to_pandas()
+    if pd.isna(first) or pd.Timestamp(first).date() > base_start:
+        return None
+    recent = purchases.filter(purchases.date >= base_start)
+    customers = recent.group_by("customer_id").agg(
+        before=(recent.date <= base_end).ifelse(1, 0).max(), after=(recent.date > base_end).ifelse(1, 0).max())
+    base = customers.filter(customers.before == 1)
+    totals = base.agg(base=base.count(), retained=base.after.sum()).to_pandas()
+    n = int(totals["base"].iloc[0])
+    retained = 0 if n == 0 else int(totals["retained"].iloc[0])
+    return WindowRetention(days, base_start, base_end, as_of, wilson_interval(retained, n), retained)
 
 
 def acquisition(transactions: ibis.Table, as_of: date | None = None, period: str = "month") -> pd.DataFrame:

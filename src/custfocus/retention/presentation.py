@@ -3,30 +3,19 @@
 from __future__ import annotations
 
 import math
-from datetime import date
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
 from custfocus.data.company import Company
+from custfocus.retention.metrics import CohortMatrix, RetentionSummary, cohort_matrix, summary
 from custfocus.section import Chart, Context, Headline, Section
-from custfocus.retention.metrics import (
-    CohortMatrix,
-    acquisition,
-    active,
-    cohort_matrix,
-    one_period_before,
-    repeat_purchase_rate,
-    retention_rates,
-    revenue_retention,
-)
-from custfocus.stats import Estimate
+from custfocus.stats import MIN_SAMPLE, Estimate, to_jsonable
 
 KEY = "retention"
 TITLE = "Retention: are customers coming and staying?"
 PERIOD = "month"
-SMALL_BASE = 30  # fewer customers than this make a rate too imprecise to act on
 TRAILING = 12  # months averaged in the findings, compared with the 12 before
 HEATMAP_COHORTS = 24  # most recent cohorts shown in the heatmap
 BAND_LINE, BAND_FILL = "rgb(31, 119, 180)", "rgba(31, 119, 180, 0.2)"
@@ -46,7 +35,12 @@ def section(company: Company, context: Context) -> Section:
       ``retention`` and ``churn`` (estimate, low, high, n = customers active the month before) for
       that month; ``repeat_purchase_rate`` (estimate, low, high, n) among customers whose first
       purchase is on or before ``repeat_purchase_cutoff``; ``revenue_retention`` for the last
-      complete month with ``revenue_retention_base`` (customers active the month before).
+      complete month with ``revenue_retention_base`` (customers active the month before);
+      ``cycle_retention``: the headline, retention over the purchase cycle's window (``days``,
+      ``base_start``, ``base_end``, ``as_of``, ``retained``, ``retention`` and ``churn`` as estimate,
+      low, high, n = customers who bought in the base window), None when it cannot be measured.
+    - ``purchase_cycle``: ``typical_days`` (median over repeat customers of their mean days between
+      purchase days), ``n`` (those customers), ``window_days`` and ``window_name`` (the headline window).
     - ``flow.by_period``: period, complete, new_customers, active_customers, for every month.
     - ``retention.by_period``: period, complete, base, retained, rate, low, high, churn.
       ``retention.trailing``: ``months`` averaged, pooled ``rate`` (retained / base summed over the
@@ -65,10 +59,9 @@ def section(company: Company, context: Context) -> Section:
     step = context.progress
     transactions, as_of = company.table("transactions"), company.as_of
 
-    step("Retention: acquisition and active base")
-    flow = acquisition(transactions, as_of, PERIOD).merge(
-        active(transactions, as_of, PERIOD)[["period", "active_customers"]], on="period", how="outer"
-    )
+    step("Retention: acquisition, active base, retention by month and over the purchase cycle")
+    figures = summary(transactions, as_of, PERIOD)
+    flow, rates, revenue, repeat = figures.flow, figures.rates, figures.revenue, figures.repeat
     if flow.empty:
         return Section(
             key=KEY,
@@ -76,13 +69,8 @@ def section(company: Company, context: Context) -> Section:
             available=False,
             reason=f"Not available: no purchases (transactions with a positive amount) up to {as_of:%d %b %Y}.",
         )
-    step("Retention: retention and revenue retention by month")
-    rates = retention_rates(transactions, as_of, PERIOD)
-    revenue = revenue_retention(transactions, as_of, PERIOD)
-    step("Retention: cohorts and repeat purchases")
+    step("Retention: cohorts")
     cohorts = cohort_matrix(transactions, as_of, PERIOD)
-    repeat_cutoff = one_period_before(as_of, PERIOD)
-    repeat = repeat_purchase_rate(transactions, as_of, PERIOD, established_only=True)
 
     done_flow = flow[flow["complete"]]
     done_rates = rates[rates["complete"]]
@@ -92,14 +80,14 @@ def section(company: Company, context: Context) -> Section:
     pooled_cohorts = _pooled_cohort_shares(cohorts.long)
     heatmap = _heatmap_frame(cohorts)
 
-    headlines = _headlines(done_flow, done_rates, done_revenue, repeat, repeat_cutoff)
+    headlines = _headlines(done_flow, done_rates, done_revenue, figures)
     charts = [
         _flow_chart(done_flow),
         _retention_chart(done_rates, retention_trend),
         _cohort_chart(heatmap, cohorts.sizes, pooled_cohorts),
         _revenue_chart(done_revenue, revenue_trend),
     ]
-    caveats = _caveats(flow, done_rates, repeat, as_of)
+    caveats = _caveats(flow, done_rates, figures)
     last = done_flow["period"].iloc[-1] if len(done_flow) else None
     data = {
         "period": PERIOD,
@@ -111,10 +99,12 @@ def section(company: Company, context: Context) -> Section:
             "retention": _rate_estimate(done_rates).to_dict() if len(done_rates) else None,
             "churn": _churn_estimate(done_rates).to_dict() if len(done_rates) else None,
             "repeat_purchase_rate": repeat.to_dict(),
-            "repeat_purchase_cutoff": repeat_cutoff,
+            "repeat_purchase_cutoff": figures.repeat_cutoff,
+            "cycle_retention": figures.cycle_retention.to_dict() if figures.cycle_retention else None,
             "revenue_retention": _last(done_revenue, "revenue_retention"),
             "revenue_retention_base": _last(done_revenue, "base"),
         },
+        "purchase_cycle": figures.cycle.to_dict(),
         "flow": {"by_period": flow.to_dict("records")},
         "retention": {"by_period": rates.to_dict("records"), "trailing": retention_trend},
         "cohorts": {
@@ -129,18 +119,18 @@ def section(company: Company, context: Context) -> Section:
     return Section(
         key=KEY,
         title=TITLE,
-        summary=charts[1].finding,
+        summary=_cycle_finding(figures) if figures.cycle_retention else charts[1].finding,
         headlines=headlines,
         charts=charts,
         caveats=caveats,
-        data=_jsonable(data),
+        data=to_jsonable(data),
     )
 
 
 # --- headlines -----------------------------------------------------------------------------------
 
 
-def _headlines(flow, rates, revenue, repeat: Estimate, repeat_cutoff: date) -> list[Headline]:
+def _headlines(flow, rates, revenue, figures: RetentionSummary) -> list[Headline]:
     headlines = []
     if len(flow):
         month = _label(flow["period"].iloc[-1])
@@ -153,32 +143,21 @@ def _headlines(flow, rates, revenue, repeat: Estimate, repeat_cutoff: date) -> l
             Headline("New customers", f"{flow['new_customers'].iloc[-1]:,}", f"first purchase in {month}{previous}"),
             Headline("Active customers", f"{flow['active_customers'].iloc[-1]:,}", f"bought at least once in {month}"),
         ]
-    if len(rates):
-        rate, churn = _rate_estimate(rates), _churn_estimate(rates)
-        month, before = _label(rates["period"].iloc[-1]), _label(rates["period"].iloc[-1] - pd.DateOffset(months=1))
-        small = _small_base_caveat(rate.n, f"active in {before}")
-        headlines += [
-            Headline(
-                "Monthly retention",
-                _pct(rate.estimate),
-                f"95% CI {_pct(rate.low)} to {_pct(rate.high)}: {rates['retained'].iloc[-1]:,} of the "
-                f"{rate.n:,} customers active in {before} bought again in {month}",
-                small,
-            ),
-            Headline(
-                "Monthly churn",
-                _pct(churn.estimate),
-                f"95% CI {_pct(churn.low)} to {_pct(churn.high)}: active in {before}, no purchase in {month}",
-                small,
-            ),
-        ]
+    monthly = _monthly_sentence(rates)
+    if figures.cycle_retention is not None:
+        headlines.append(_cycle_headline(figures, monthly))
+    elif len(rates):
+        rate = _rate_estimate(rates)
+        headlines.append(Headline("Monthly retention", _pct(rate.estimate), monthly,
+                                  _small_base_caveat(rate.n, f"active in {_label(rates['period'].iloc[-1] - pd.DateOffset(months=1))}")))
+    repeat = figures.repeat
     if repeat.n:
         headlines.append(
             Headline(
                 "Repeat-purchase rate",
                 _pct(repeat.estimate),
                 f"95% CI {_pct(repeat.low)} to {_pct(repeat.high)}: bought on two or more days, among the "
-                f"{repeat.n:,} customers acquired by {repeat_cutoff:%d %b %Y}",
+                f"{repeat.n:,} customers acquired by {figures.repeat_cutoff:%d %b %Y}",
                 _small_base_caveat(repeat.n, "in the base"),
             )
         )
@@ -196,6 +175,35 @@ def _headlines(flow, rates, revenue, repeat: Estimate, repeat_cutoff: date) -> l
     return headlines
 
 
+def _cycle_headline(figures: RetentionSummary, monthly: str) -> Headline:
+    """Retention over the window that fits how often customers buy, with month-on-month as detail."""
+    cycle, rate = figures.cycle, figures.cycle_retention.retention
+    return Headline(
+        f"Retention over {cycle.window_name}",
+        _pct(rate.estimate),
+        f"95% CI {_pct(rate.low)} to {_pct(rate.high)}: {_cycle_finding(figures)} Measured over {cycle.window_name} because "
+        f"customers typically buy again after {cycle.typical_days:,.0f} days (median of {cycle.n:,} repeat "
+        f"customers). {monthly}",
+        _small_base_caveat(rate.n, "in the base"),
+    )
+
+
+def _cycle_finding(figures: RetentionSummary) -> str:
+    window = figures.cycle_retention
+    return (f"{window.retained:,} of the {window.retention.n:,} customers who bought between "
+            f"{window.base_start:%d %b %Y} and {window.base_end:%d %b %Y} bought again in the {window.days} days "
+            f"to {window.as_of:%d %b %Y} ({_pct(window.retention.estimate)}).")
+
+
+def _monthly_sentence(rates: pd.DataFrame) -> str:
+    if not len(rates):
+        return "No complete month to measure month-on-month retention yet."
+    rate = _rate_estimate(rates)
+    month, before = _label(rates["period"].iloc[-1]), _label(rates["period"].iloc[-1] - pd.DateOffset(months=1))
+    return (f"Month on month: {_pct(rate.estimate)} (95% CI {_pct(rate.low)} to {_pct(rate.high)}): "
+            f"{rates['retained'].iloc[-1]:,} of the {rate.n:,} customers active in {before} bought again in {month}.")
+
+
 def _rate_estimate(rates: pd.DataFrame) -> Estimate:
     row = rates.iloc[-1]
     return Estimate(float(row["rate"]), float(row["low"]), float(row["high"]), int(row["base"]))
@@ -207,7 +215,7 @@ def _churn_estimate(rates: pd.DataFrame) -> Estimate:
 
 
 def _small_base_caveat(n: int, who: str) -> str | None:
-    if n >= SMALL_BASE:
+    if n >= MIN_SAMPLE:
         return None
     return f"only {n} customers {who}: too few for a precise rate"
 
@@ -287,16 +295,16 @@ def _retention_chart(rates: pd.DataFrame, trend: dict) -> Chart:
         ],
         layout=go.Layout(yaxis_title="share of last month's customers", yaxis_tickformat=".0%", xaxis_title="month"),
     )
-    smallest = int(rates["base"].min()) if len(rates) else SMALL_BASE
+    smallest = int(rates["base"].min()) if len(rates) else MIN_SAMPLE
     return Chart(
         key="retention",
         title="Month-on-month retention, with 95% interval",
         finding=_trend_finding("Month-on-month retention", trend),
         figure=figure,
         caveat=(
-            f"Some months rest on fewer than {SMALL_BASE} customers (as few as {smallest}): "
+            f"Some months rest on fewer than {MIN_SAMPLE} customers (as few as {smallest}): "
             "their rates are imprecise, as the interval band shows."
-            if smallest < SMALL_BASE
+            if smallest < MIN_SAMPLE
             else None
         ),
     )
@@ -394,12 +402,12 @@ def _heatmap_frame(cohorts: CohortMatrix) -> pd.DataFrame:
     return cohorts.wide.tail(HEATMAP_COHORTS).drop(columns=0, errors="ignore").dropna(axis="columns", how="all")
 
 
-def _caveats(flow: pd.DataFrame, rates: pd.DataFrame, repeat: Estimate, as_of: date) -> list[str]:
+def _caveats(flow: pd.DataFrame, rates: pd.DataFrame, figures: RetentionSummary) -> list[str]:
     caveats = []
     current = flow.iloc[-1]
     if not current["complete"]:
         caveats.append(
-            f"{_label(current['period'])} is incomplete at {as_of:%d %b %Y}: "
+            f"{_label(current['period'])} is incomplete at {figures.as_of:%d %b %Y}: "
             "it is left out of the headlines and charts."
         )
     complete_months = int(flow["complete"].sum())
@@ -408,13 +416,21 @@ def _caveats(flow: pd.DataFrame, rates: pd.DataFrame, repeat: Estimate, as_of: d
             f"Only {complete_months} complete month{'s' if complete_months != 1 else ''} of data: "
             "too short to compare with a year earlier."
         )
-    if len(rates) and rates["base"].iloc[-1] < SMALL_BASE:
+    if len(rates) and rates["base"].iloc[-1] < MIN_SAMPLE:
         before = _label(rates["period"].iloc[-1] - pd.DateOffset(months=1))
         caveats.append(
             f"Only {rates['base'].iloc[-1]} customers were active in {before}, the base of the latest "
             "retention, churn and revenue-retention rates: they are imprecise."
         )
-    if 0 < repeat.n < SMALL_BASE:
+    cycle = figures.cycle
+    if cycle.window_days is None:
+        caveats.append("No customer has bought on two different days yet, so the purchase cycle cannot be "
+                       "measured and retention is shown month on month only.")
+    elif figures.cycle_retention is None:
+        caveats.append(f"Customers typically buy again after {cycle.typical_days:,.0f} days, but the data do not "
+                       f"cover two windows of {cycle.window_name} yet, so retention is shown month on month only.")
+    repeat = figures.repeat
+    if 0 < repeat.n < MIN_SAMPLE:
         caveats.append(f"The repeat-purchase rate rests on only {repeat.n} customers.")
     return caveats
 
@@ -440,20 +456,3 @@ def _ratio(numerator, denominator) -> float | None:
 
 def _last(frame: pd.DataFrame, column: str):
     return frame[column].iloc[-1] if len(frame) else None
-
-
-def _jsonable(value):
-    """Plain JSON types: numpy scalars to Python, NaN to None, dates to ISO strings."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, pd.Timestamp | date):
-        return pd.Timestamp(value).date().isoformat()
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if value is pd.NaT or value is pd.NA:
-        return None
-    return value
