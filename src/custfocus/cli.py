@@ -37,7 +37,6 @@ from typing import Annotated, Any, get_type_hints
 import pandas as pd
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -560,32 +559,25 @@ def _print_interventions(results) -> None:
     out.print("Effects with intervals, the split check and the targeting curves: --json, or the report.")
 
 
-@app.command()
-@handles_errors
+@company_command()
 def voice(
-    data: DataArg = None,
-    source: SourceOpt = None,
-    comments_out: Annotated[Path | None, typer.Option("--out", help="Write one row per comment (id, score, sentiment, themes) to this CSV.")] = None,
-    engine: EngineOpt = EngineName.duckdb,
-    on_error: OnErrorOpt = OnError.stop,
-    as_of: AsOfOpt = None,
-    as_json: JsonOpt = False,
+    options: CompanyOptions,
+    comments_out: Annotated[Path | None, typer.Option("--out", help="Write one row per comment (id, date, score, sentiment, themes) to this CSV.")] = None,
 ):
     """What customers say: comment themes, their sentiment, and the points of NPS (or CSAT, CES) each costs."""
-    from custfocus import voice as vc
+    from custfocus import voice as library
 
-    with progress_status("Loading") as progress:
-        company = _load(data, source, engine, on_error, as_of, progress)
-        result = vc.analyse(company, progress=progress)
+    writable_file(comments_out, "--out")
+
+    def compute(company, progress):
+        result = library.analyse(company, progress=progress)
         if comments_out is not None:
-            vc.comments_table(result).to_csv(comments_out, index=False)
-    _print_load_summary(company)
-    if as_json:
-        _print_json(vc.to_dict(result))
-    else:
-        _print_voice(result)
+            library.comments_table(result).to_csv(comments_out, index=False)
+        return result
+
+    options.run(compute, _print_voice, needs=("responses",), to_json=library.to_dict)
     if comments_out is not None:
-        err.print(f"Comments with their sentiment and themes: {comments_out.resolve()}", markup=False)
+        err.print(f"Comments with their sentiment and themes: {comments_out.resolve()}")
 
 
 def _print_voice(result) -> None:
@@ -598,12 +590,12 @@ def _print_voice(result) -> None:
     for column in columns:
         table.add_column(column, justify="left" if column in ("theme", "role") else "right")
     for row in result.summary.itertuples(index=False):
-        cells = [escape(row.label), f"{row.share:.1%}", f"{row.sentiment:+.2f}"]
+        cells = [Text(row.label), f"{row.share:.1%}", f"{row.sentiment:+.2f}"]
         if result.unit:
             role = row.role + (f" of {row.symptom_of}" if row.symptom_of else "")
-            cells += [f"{row.points_lost:+.1f}", f"{row.low:+.1f} to {row.high:+.1f}", escape(role)]
+            cells += [f"{row.points_lost:+.1f}", f"{row.low:+.1f} to {row.high:+.1f}", Text(role)]
         table.add_row(*cells)
     out.print(table)
-    out.print(headline(result), markup=False, highlight=False)
+    out.print(headline(result))
     for note in result.notes:
-        out.print(f"Note: {note}", markup=False, highlight=False)
+        out.print(f"Note: {note}")

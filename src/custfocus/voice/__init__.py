@@ -6,6 +6,7 @@
 >>> voice.key_drivers(themes, scores, "nps")           # on any boolean theme matrix
 """
 
+from custfocus.section import presented_by
 from custfocus.voice.analysis import (
     VoiceResult,
     analyse,
@@ -40,9 +41,4 @@ __all__ = [
 ]
 
 
-def section(company, context=None):
-    """The report's voice section (its module loads plotly, so it is imported on first use)."""
-    from custfocus.section import Context
-    from custfocus.voice.presentation import section as build
-
-    return build(company, context or Context())
+section = presented_by(__name__)
