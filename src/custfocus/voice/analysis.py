@@ -69,7 +69,8 @@ def analyse(company, settings: VoiceSettings | None = None, replicates: int = dr
             progress: Callable[[str], None] = lambda note: None) -> VoiceResult:
     """Themes, sentiment and key drivers of a company's comments (responses.comment)."""
     if not company.has("responses"):
-        raise CustfocusError("voice needs the table responses (with a comment column), which the company does not have.")
+        raise CustfocusError("voice needs the table responses (with a comment column), "
+                             "which the company does not have.")
     if settings is None:
         settings = read_settings(company.settings.get("voice") or {}, company.settings.get("voice_source"))
     progress("voice: reading comments")
@@ -79,13 +80,13 @@ def analyse(company, settings: VoiceSettings | None = None, replicates: int = dr
     return analyse_comments(comments, settings, replicates, progress)
 
 
-def analyse_comments(comments: pd.DataFrame, settings: VoiceSettings = VoiceSettings(),
+def analyse_comments(comments: pd.DataFrame, settings: VoiceSettings | None = None,
                      replicates: int = drv.BOOTSTRAP_REPLICATES,
                      progress: Callable[[str], None] = lambda note: None) -> VoiceResult:
     """The same on a frame with columns id, date, kind, score, comment (touchpoint, department, segment
     optional)."""
     progress(f"voice: finding themes in {len(comments):,} comments")
-    themes = find_themes(comments.comment, settings)
+    themes = find_themes(comments.comment, settings or VoiceSettings())
     member = themes.dense()
     progress("voice: sentiment")
     felt = sentiment(comments.comment, comments.score.to_numpy(), comments.kind.to_numpy())

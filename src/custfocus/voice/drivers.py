@@ -15,10 +15,11 @@ theme that lifts the score. Its 95% interval comes from a Poisson bootstrap. The
 which themes a comment mentions, so the fit runs on the distinct theme patterns with their counts
 (cells of pattern x score): its cost does not grow with the number of comments.
 
-Root cause or symptom: a theme whose model effect is indistinguishable from zero while its naive
-effect is clearly not, and which is mostly mentioned with a theme that does cost points, matters only
-through that theme: a *symptom* of it. A theme whose own effect is clear is a *root cause* (as far as
-comments can tell: a theme nobody mentions cannot be seen).
+Root cause or symptom: a theme whose naive effect is clear, which is mentioned (in at least 30% of
+its comments) with a theme whose own effect is clear and of the same sign, and which keeps less than a
+quarter of its naive effect in the model (or none distinguishable from zero), matters only through
+that theme: a *symptom* of it. A theme whose own effect is clear is a *root cause* (or a *strength*
+when it lifts the score), as far as comments can tell: a theme nobody mentions cannot be seen.
 """
 
 from __future__ import annotations

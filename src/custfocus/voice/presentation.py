@@ -5,7 +5,8 @@ how their sentiment moves.
 ``unit``, ``headline``, ``themes`` (each with ``label``, ``terms``, ``share``, ``sentiment``,
 ``points_lost``, ``low``, ``high``, ``n``, ``naive_points_lost``, ``role``, ``symptom_of``,
 ``too_few_mentions``, ``examples``), ``drivers_by_kind``, ``sentiment``, ``themes_by_month``,
-``themes_by_group`` and ``notes``.
+``themes_by_group`` and ``notes``; plus the figures of each chart under its key: ``drivers`` (the
+driver rows of ``metric``) and ``sentiment_by_month``.
 
 Comments are customer text: plotly renders some HTML in labels and hover text, so every piece of
 text taken from comments is escaped here before it reaches a figure (the HTML template escapes the rest).
@@ -38,6 +39,9 @@ def section(company: Company, context: Context) -> Section:
         return Section(KEY, TITLE, available=False, reason=f"Not available: {failure}")
     section_ = Section(KEY, TITLE)
     section_.data = analysis.to_dict(result)
+    # The figures behind each chart, under the chart's key.
+    section_.data["drivers"] = section_.data["drivers_by_kind"].get(result.primary_kind, [])
+    section_.data["sentiment_by_month"] = result.sentiment_by_month
     section_.summary = analysis.headline(result)
     section_.caveats.extend(result.notes)
     _headlines(section_, result)
@@ -103,7 +107,8 @@ def _sentiment_chart(result: analysis.VoiceResult) -> Chart:
                    fillcolor="rgba(31, 95, 168, 0.18)", name="95% interval", hoverinfo="skip"),
         go.Scatter(x=x, y=monthly["mean"], mode="lines+markers", name="mean sentiment",
                    line={"color": "#1f5fa8"},
-                   text=[f"{p}: {m:+.2f} (n = {n:,})" for p, m, n in zip(monthly.period, monthly["mean"], monthly.n, strict=True)],
+                   text=[f"{p}: {m:+.2f} (n = {n:,})"
+                         for p, m, n in zip(monthly.period, monthly["mean"], monthly.n, strict=True)],
                    hovertemplate="%{text}<extra></extra>"),
     ])
     figure.update_layout(yaxis_title="Mean sentiment (-1 to +1)", hovermode="x")

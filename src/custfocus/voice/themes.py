@@ -43,8 +43,8 @@ COMMENT_FILLER = frozenset({
 })
 MAX_DISCOVERY_SAMPLE = 30_000  # NMF is fitted on at most this many comments, then applied to all
 CANDIDATE_COUNTS = (4, 6, 8, 10, 12, 15, 20)  # numbers of discovered themes tried by discover="auto"
-STABILITY_FLOOR = 0.75
-STABILITY_SAMPLE = 12_000  # comments used to compare refits on two halves  # mean cosine of matched themes across two halves needed to accept a count
+STABILITY_FLOOR = 0.75  # mean cosine of matched themes across two halves needed to accept a count
+STABILITY_SAMPLE = 12_000  # comments used to compare refits on two halves
 MEMBERSHIP_SHARE = 0.25  # a comment is in a theme that explains at least this share of its text
 MEMBERSHIP_FLOOR = 0.08  # ... and at least this much of it in absolute terms (rows have norm 1)
 TOP_TERM_SHARE = 0.15  # a theme's top terms load at least this share of its first one
@@ -100,7 +100,8 @@ def read_settings(raw: dict, source: str | None) -> VoiceSettings:
     if unknown:
         raise InputError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; expected themes and discover.")
     discover = raw.get("discover", "auto")
-    if not (discover == "auto" or (isinstance(discover, int) and not isinstance(discover, bool) and 0 <= discover <= 30)):
+    whole = isinstance(discover, int) and not isinstance(discover, bool)
+    if not (discover == "auto" or (whole and 0 <= discover <= 30)):
         raise InputError(f"{where}: discover must be \"auto\" or a whole number from 0 to 30, not {discover!r}.")
     themes = raw.get("themes", {})
     if not isinstance(themes, dict):
