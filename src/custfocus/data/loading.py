@@ -227,7 +227,7 @@ class _Loader:
                 names = set(self.con.list_tables(database=("source", "main")))
                 fetch = functools.partial(self.con.table, database=("source", "main"))
             else:
-                remote = ibis.connect(url)
+                remote = _connect_url(url)
                 names = set(remote.list_tables())
                 fetch = lambda n: self.con.create_table(f"_copy_{n}", remote.table(n).to_pyarrow(), temp=True)  # noqa: E731
         except Exception as err:
@@ -450,6 +450,20 @@ def _problems_from_rows(table: str, rows, checks: list[Check], mapping: dict[str
 
 def _is_missing(value) -> bool:
     return value is None or (isinstance(value, float) and value != value)
+
+
+def _connect_url(url: str):
+    """Open a database URL, in SQLAlchemy's spelling too (the one `custfocus serve --db` takes)."""
+    scheme, _, rest = url.partition("://")
+    if scheme == "sqlite":
+        # sqlite:///relative.db and sqlite:////absolute.db, as SQLAlchemy reads them.
+        path = Path(rest.removeprefix("/"))
+        if not path.is_file():
+            raise InputError(f"there is no SQLite file {path}")
+        return ibis.sqlite.connect(path)
+    if scheme.startswith("postgresql+"):  # postgresql+psycopg:// names the driver; Ibis picks its own
+        return ibis.connect("postgresql://" + rest)
+    return ibis.connect(url)
 
 
 def _split_suffix(file_name: str) -> tuple[str, str]:
