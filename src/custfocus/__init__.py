@@ -10,8 +10,8 @@ import importlib
 
 from custfocus.data.company import Company
 
-ANALYSIS_MODULES = ("pulse", "retention", "loyalty", "value", "profitability", "interventions", "people", "maturity",
-                    "demo")
+ANALYSIS_MODULES = ("pulse", "retention", "loyalty", "value", "profitability", "interventions", "voice", "people",
+                    "maturity", "demo")
 
 __all__ = ["Company", "Estimate", "load_company", *ANALYSIS_MODULES]
 __version__ = "0.1.0"

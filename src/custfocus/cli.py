@@ -763,6 +763,48 @@ def _print_interventions(results) -> None:
     out.print("Effects with intervals, the split check and the targeting curves: --json, or the report.")
 
 
+@company_command()
+def voice(
+    options: CompanyOptions,
+    comments_out: Annotated[Path | None, typer.Option("--out", help="Write one row per comment (id, date, score, sentiment, themes) to this CSV.")] = None,
+):
+    """What customers say: comment themes, their sentiment, and the points of NPS (or CSAT, CES) each costs."""
+    from custfocus import voice as library
+
+    writable_file(comments_out, "--out")
+
+    def compute(company, progress):
+        result = library.analyse(company, progress=progress)
+        if comments_out is not None:
+            library.comments_table(result).to_csv(comments_out, index=False)
+        return result
+
+    options.run(compute, _print_voice, needs=("responses",), to_json=library.to_dict)
+    if comments_out is not None:
+        err.print(f"Comments with their sentiment and themes: {comments_out.resolve()}")
+
+
+def _print_voice(result) -> None:
+    from custfocus.voice import headline
+
+    table = Table(title=f"Themes of {len(result.comments):,} comments"
+                        + (f" (points lost in {result.unit}, 95% intervals)" if result.unit else ""),
+                  title_justify="left")
+    columns = ["theme", "share", "sentiment"] + (["points lost", "95% interval", "role"] if result.unit else [])
+    for column in columns:
+        table.add_column(column, justify="left" if column in ("theme", "role") else "right")
+    for row in result.summary.itertuples(index=False):
+        cells = [Text(row.label), f"{row.share:.1%}", f"{row.sentiment:+.2f}"]
+        if result.unit:
+            role = row.role + (f" of {row.symptom_of}" if row.symptom_of else "")
+            cells += [f"{row.points_lost:+.1f}", f"{row.low:+.1f} to {row.high:+.1f}", Text(role)]
+        table.add_row(*cells)
+    out.print(table)
+    out.print(headline(result))
+    for note in result.notes:
+        out.print(f"Note: {note}")
+
+
 # --- the service -------------------------------------------------------------------------------------
 
 DbOpt = Annotated[str, typer.Option("--db", envvar="CUSTFOCUS_DB", help="Database URL: sqlite:///custfocus.db or postgresql+psycopg://user@host/db.")]

@@ -153,7 +153,8 @@ class _Loader:
         if self.on_error != "report" and self.engine.name != "duckdb":
             self.progress(f"Handing the tables to {self.engine.name}")
             tables = {name: self.engine.adopt(name, t) for name, t in tables.items()}
-        settings = {"time_zone": self.settings.time_zone, "min_group_size": self.settings.min_group_size}
+        settings = {"time_zone": self.settings.time_zone, "min_group_size": self.settings.min_group_size,
+                    "voice": self.settings.voice, "voice_source": self.settings.voice_source}
         if self.folder is not None and (self.folder / ASSESSMENT_FILE).is_file():
             settings["assessment_path"] = str(self.folder / ASSESSMENT_FILE)
         return Company(tables=tables, as_of=as_of, currency=self.settings.currency, name=self.settings.name,

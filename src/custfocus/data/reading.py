@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import ibis
 
 from custfocus.data.contract import TABLE_ORDER, TABLES
-from custfocus.data.settings import ASSESSMENT_FILE, SETTINGS_FILE
+from custfocus.data.settings import ASSESSMENT_FILE, SETTINGS_FILE, VOICE_FILE
 from custfocus.data.validation import MISSING_STRINGS, normalise_name, suggest_table
 from custfocus.engine import sql_literal
 from custfocus.errors import InputError
@@ -104,7 +104,7 @@ class Reader:
             raise InputError(f"The folder {folder} cannot be read: {err.strerror or err}.") from None
         found: dict[str, RawTable] = {}
         for path in entries:
-            if path.name.startswith(".") or path.name in (SETTINGS_FILE, ASSESSMENT_FILE):
+            if path.name.startswith(".") or path.name in (SETTINGS_FILE, ASSESSMENT_FILE, VOICE_FILE):
                 continue
             stem, suffix = split_suffix(path.name)
             if stem in TABLES and suffix in TABLE_SUFFIXES:

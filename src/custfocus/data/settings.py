@@ -18,7 +18,7 @@ setting the user believes in and does not have.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -27,6 +27,7 @@ from custfocus.data.contract import TABLES
 from custfocus.errors import InputError
 
 SETTINGS_FILE = "custfocus.toml"
+VOICE_FILE = "voice.toml"  # a company's pinned comment themes, read by custfocus.voice
 ASSESSMENT_FILE = "assessment.toml"  # the customer-focus self-assessment, read by custfocus.maturity
 MIN_GROUP_SIZE = 5  # employee answers are shown only for groups of at least this many people
 LOWEST_MIN_GROUP_SIZE = 3  # below this a group's answers identify a person
@@ -42,6 +43,9 @@ class Settings:
     time_zone: str = "UTC"
     columns: dict[str, dict[str, str]] = field(default_factory=dict)
     min_group_size: int = MIN_GROUP_SIZE
+    # The voice settings as written ([voice] of custfocus.toml, or voice.toml) and the file they came from.
+    voice: dict = field(default_factory=dict)
+    voice_source: str | None = None
 
 
 def read_settings(folder: Path | None) -> Settings:
@@ -49,8 +53,24 @@ def read_settings(folder: Path | None) -> Settings:
         return Settings()
     path = folder / SETTINGS_FILE
     if not path.exists() and not path.is_symlink():
-        return Settings(name=folder.name)
-    return _settings_from(read_toml(path), path, folder.name)
+        voice, voice_source = _voice_settings(folder, {}, path)
+        return Settings(name=folder.name, voice=voice, voice_source=voice_source)
+    raw = read_toml(path)
+    voice, voice_source = _voice_settings(folder, raw, path)
+    return replace(_settings_from(raw, path, folder.name), voice=voice, voice_source=voice_source)
+
+
+def _voice_settings(folder: Path, raw: dict, path: Path) -> tuple[dict, str | None]:
+    """A voice.toml in the folder, else custfocus.toml's [voice]; both at once would be ambiguous."""
+    voice_path = folder / VOICE_FILE
+    if voice_path.exists():
+        if "voice" in raw:
+            raise InputError(f"Both {voice_path} and the [voice] section of {path} set the voice themes; "
+                             "keep one of them.")
+        return read_toml(voice_path), str(voice_path)
+    if "voice" in raw:
+        return _section(raw, "voice", path), f"{path} [voice]"
+    return {}, None
 
 
 def read_toml(path: Path) -> dict:
@@ -71,10 +91,10 @@ def read_toml(path: Path) -> dict:
 
 
 def _settings_from(raw: dict, path: Path, default_name: str) -> Settings:
-    unknown = sorted(set(raw) - {"company", "columns", "privacy"})
+    unknown = sorted(set(raw) - {"company", "columns", "privacy", "voice"})
     if unknown:
         raise InputError(f"{path}: unknown section(s) {', '.join(unknown)}; expected [company], "
-                         "[columns.<table>] and [privacy].")
+                         "[columns.<table>], [privacy] and [voice].")
     company = _section(raw, "company", path)
     unknown = sorted(set(company) - set(COMPANY_KEYS))
     if unknown:

@@ -12,9 +12,9 @@ from datetime import date, timedelta
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 from scipy import special
 
+from custfocus.demo import comments
 from custfocus.demo.planted import (
     ACQUISITION_CHANNELS,
     APP,
@@ -335,62 +335,6 @@ def _draw_service(rng: np.random.Generator, people: _Customers, orders: _Orders,
                     refund_order=refunded[in_window], refund_day=refund_day[in_window])
 
 
-PHRASES = {
-    "late delivery": (
-        "My parcel arrived three days late.",
-        "The delivery was delayed and nobody told me why.",
-        "Package didn't arrive on time.",
-        "I waited over a week for my order to be delivered.",
-        "Delivery came much later than promised.",
-        "The order showed up late again.",
-        "Still waiting on a delayed delivery, very frustrating.",
-        "The gift came after the birthday because the delivery was late.",
-    ),
-    "product quality": (
-        "The product broke after a week.",
-        "Poor quality, the item looked cheap.",
-        "The material felt flimsy.",
-        "Quality has gone down, it stopped working quickly.",
-        "Not the quality I expected.",
-    ),
-    "app problems": (
-        "The app keeps crashing at checkout.",
-        "I couldn't log in to the app.",
-        "The app is slow and the payment failed twice.",
-        "The app froze when I tried to pay.",
-        "Annoying bugs in the app.",
-    ),
-    "price": (
-        "Prices are higher than elsewhere.",
-        "A bit too expensive for what you get.",
-        "I found the same items cheaper at another shop.",
-        "The prices went up again.",
-        "Too pricey compared to competitors.",
-    ),
-    "friendly staff": (
-        "The staff were friendly and helpful.",
-        "Lovely people, very kind.",
-        "The assistant went out of her way to help me.",
-        "Friendly service, they answered all my questions.",
-        "Great, helpful staff.",
-    ),
-    "fast delivery": (
-        "Fast delivery, it arrived the next day.",
-        "Delivery was quick.",
-        "My order arrived sooner than expected.",
-        "Super fast shipping.",
-        "Quick delivery and well packed.",
-    ),
-}
-GENERIC_PHRASES = {
-    "detractor": ("Not happy with this order.", "Disappointing.", "I expected better.",
-                  "I will think twice before ordering again."),
-    "passive": ("It was okay.", "Nothing special.", "Fine, but could be better.", "Average experience."),
-    "promoter": ("Great shop, I will buy again.", "Very happy overall.",
-                 "Everything was fine, thank you.", "Always a good experience."),
-}
-
-
 @dataclass
 class _Experiences:
     """What a surveyed customer went through: one row per survey answer."""
@@ -408,7 +352,7 @@ class _Experiences:
 
 
 def _draw_surveys(rng: np.random.Generator, people: _Customers, orders: _Orders, service: _Service,
-                  calendar: _Calendar) -> pa.Table:
+                  calendar: _Calendar, text_rng: np.random.Generator) -> pa.Table:
     voice = PLANTED.voice
     last_day = calendar.history_days
     events = service.events
@@ -456,7 +400,7 @@ def _draw_surveys(rng: np.random.Generator, people: _Customers, orders: _Orders,
               + nps.themes @ np.array([voice.theme_effects[t] for t in THEMES])
               + rng.normal(0, voice.nps_noise, len(nps.customer)))
     nps_score = np.clip(np.rint(latent), 0, 10).astype(np.int64)
-    comments = _comments(rng, nps.themes, nps_score)
+    comment_text = _comments(rng, text_rng, nps.themes, nps_score)
 
     # CSAT after deliveries and contacts; CES after contacts and returns.
     kind = events.kind
@@ -478,7 +422,7 @@ def _draw_surveys(rng: np.random.Generator, people: _Customers, orders: _Orders,
     survey_kind = np.repeat([0, 1, 2], [len(nps_score), len(csat), len(ces)])
     touchpoint = np.concatenate([nps.touchpoint, event_touchpoint[csat], event_touchpoint[ces]])
     department = np.concatenate([nps.department, events.department[csat], events.department[ces]])
-    comment = pa.concat_arrays([comments, pa.nulls(len(csat) + len(ces), pa.string())])
+    comment = pa.concat_arrays([comment_text, pa.nulls(len(csat) + len(ces), pa.string())])
 
     keep = np.flatnonzero(day <= last_day)
     keep = keep[np.lexsort((customer[keep], day[keep]))]
@@ -493,27 +437,13 @@ def _draw_surveys(rng: np.random.Generator, people: _Customers, orders: _Orders,
     })
 
 
-def _comments(rng: np.random.Generator, themes: np.ndarray, score: np.ndarray) -> pa.Array:
-    """Plain-English comments: one sentence per mentioned theme, or a generic one matching the score."""
+def _comments(rng: np.random.Generator, text_rng: np.random.Generator, themes: np.ndarray,
+              score: np.ndarray) -> pa.Array:
+    """Which answers carry a comment and which themes it mentions (drawn here), in varied text."""
     voice = PLANTED.voice
-    rows = len(score)
-    commented = rng.random(rows) < voice.comment_rate
+    commented = rng.random(len(score)) < voice.comment_rate
     mentioned = themes & commented[:, None] & (rng.random(themes.shape) < voice.theme_mention_rate)
-    sentences = [_pick(rng, PHRASES[theme], mentioned[:, i]) for i, theme in enumerate(THEMES)]
-    band = np.where(score <= 6, 0, np.where(score <= 8, 1, 2))
-    generic = np.concatenate(list(GENERIC_PHRASES.values()))
-    per_band = len(GENERIC_PHRASES["promoter"])
-    generic_choice = band * per_band + rng.integers(0, per_band, rows)
-    sentences.append(pa.array(generic).take(
-        pa.array(generic_choice, mask=~(commented & ~mentioned.any(axis=1)))))
-    joined = pc.binary_join_element_wise(*(pc.fill_null(s, "") for s in sentences), " ")
-    joined = pc.replace_substring_regex(pc.utf8_trim_whitespace(joined), " {2,}", " ")
-    return pc.if_else(pa.array(commented), joined, pa.scalar(None, pa.string()))
-
-
-def _pick(rng: np.random.Generator, phrases: tuple[str, ...], where: np.ndarray) -> pa.Array:
-    choice = rng.integers(0, len(phrases), len(where))
-    return pa.array(phrases).take(pa.array(choice, mask=~where))
+    return comments.compose(text_rng, mentioned, score, commented)
 
 
 def _draw_staff_surveys(rng: np.random.Generator, small_rng: np.random.Generator, customers: int,

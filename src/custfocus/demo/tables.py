@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from custfocus.data.settings import ASSESSMENT_FILE
+from custfocus.data.settings import ASSESSMENT_FILE, VOICE_FILE
 from custfocus.demo.assessment import assessment_toml
 from custfocus.errors import InputError
 from custfocus.demo.planted import (
@@ -51,16 +51,16 @@ def generate(customers: int = 20_000, seed: int = 7,
     """Simulate the demo company: the seven contract tables as Arrow tables (see the module doc)."""
     if customers < 1:
         raise ValueError(f"customers must be at least 1, got {customers}")
-    # Spawned children depend only on their index: the eighth (the small department) leaves the
-    # first seven streams, and so every other table, as they were.
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(8)]
+    # Seven streams, one per part, then the small department's (eighth) and the comments' wording (ninth):
+    # spawned children depend only on their index, so adding them changed no other table.
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(9)]
     calendar = _Calendar(as_of, PLANTED.acquisition.history_days)
     people = _draw_customers(streams[0], customers, calendar)
     base = _draw_purchases(streams[1], people, calendar)
     experiment = _run_experiment(streams[2], people, base, calendar)
     orders = _draw_orders(streams[3], people, base, experiment)
     service = _draw_service(streams[4], people, orders, calendar)
-    surveys = _draw_surveys(streams[5], people, orders, service, calendar)
+    surveys = _draw_surveys(streams[5], people, orders, service, calendar, text_rng=streams[8])
     tables = {
         "transactions": _transactions_table(orders, service, calendar, customers),
         "customers": _customers_table(people, calendar),
@@ -73,6 +73,12 @@ def generate(customers: int = 20_000, seed: int = 7,
     stamp = {AS_OF_METADATA_KEY: as_of.isoformat().encode()}
     return {name: tables[name].replace_schema_metadata(stamp) for name in TABLE_NAMES}
 
+
+# The themes the demo company tracks by name; voice discovers the others (quality, price, staff, ...).
+DEMO_PINNED_THEMES = """[themes]
+"late delivery" = ["late", "delay*", "on time", "waited", "waiting", "not arrived"]
+"app problems" = ["app", "log in", "logging me out", "checkout"]
+"""
 
 # The first line of the demo's custfocus.toml: a folder holding it may be overwritten by a new demo.
 DEMO_MARK = "# Written by custfocus demo: a simulated company with planted truths."
@@ -96,10 +102,11 @@ def check_target(out_dir: Path, force: bool = False) -> None:
 
 
 def write(tables: dict[str, pa.Table], out_dir: Path, fmt: str = "csv", force: bool = False) -> dict[str, Path]:
-    """Write each table as ``<name>.csv`` or ``<name>.parquet`` plus ``custfocus.toml`` and the
-    self-assessment ``assessment.toml``.
+    """Write each table as ``<name>.csv`` or ``<name>.parquet`` plus ``custfocus.toml``, the pinned
+    comment themes ``voice.toml`` and the self-assessment ``assessment.toml``.
 
-    Returns the written paths by table name, ``"settings"`` and ``"assessment"`` for the TOML files. The as_of date
+    Returns the written paths by table name, and ``"settings"``, ``"voice"`` and ``"assessment"`` for
+    the TOML files. The as_of date
     comes from the tables' metadata (set by :func:`generate`). A folder holding anything but an
     earlier demo is refused unless ``force`` (see :func:`check_target`).
     """
@@ -124,6 +131,8 @@ def write(tables: dict[str, pa.Table], out_dir: Path, fmt: str = "csv", force: b
     paths["settings"] = settings
     paths["assessment"] = out_dir / ASSESSMENT_FILE
     paths["assessment"].write_text(assessment_toml(as_of.isoformat()), encoding="utf-8")
+    paths["voice"] = out_dir / VOICE_FILE
+    paths["voice"].write_text(DEMO_PINNED_THEMES, encoding="utf-8")
     return paths
 
 

@@ -11,6 +11,7 @@ SECTIONS = (
     "value",
     "profitability",
     "interventions",
+    "voice",
     "people",
     "maturity",  # last: it reads every section before it
 )
