@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-from custfocus.value.models import BGNBD
+from custfocus.value.fitters import BGNBD
 from custfocus.value.simulate import simulate_bgnbd
 
 TRUE = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}  # CDNOW estimates, weeks
@@ -42,7 +42,7 @@ def main(n: int = 1_000_000) -> None:
           f"{int(x.sum()):,} repeat purchases")
 
     ours, wall, cpu = timed(lambda: BGNBD().fit(x, t_x, T), repeat=3)
-    print(f"custfocus BGNBD      : {wall:7.3f} s wall, {cpu:7.3f} s CPU  {ours.params_}")
+    print(f"custfocus BGNBD      : {wall:7.3f} s wall, {cpu:7.3f} s CPU  {ours.params_.to_dict()}")
 
     try:
         from lifetimes import BetaGeoFitter

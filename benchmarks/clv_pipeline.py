@@ -80,7 +80,7 @@ def run_custfocus(source: Path, out: Path, every: int) -> dict:
     value = customer_value(transactions, as_of=as_of(), horizon_months=HORIZON_MONTHS,
                            annual_discount_rate=ANNUAL_DISCOUNT_RATE)
     write_predictions(value, out)
-    return {"params": value.transaction_model.params_, "spend": value.spend_model.params_}
+    return {"params": value.transaction_model.params_.to_dict(), "spend": value.spend_model.params_.to_dict()}
 
 
 def run_lifetimes(source: Path, out: Path, every: int) -> dict:

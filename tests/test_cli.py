@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -389,3 +390,13 @@ def test_all_purchases_on_one_day_is_a_caveat_not_a_model(tmp_path):
     retention = sections["retention"]
     assert [h["label"] for h in retention["headlines"]] == ["New customers", "Active customers", "Repeat-purchase rate"]
     assert any("purchase cycle cannot be measured" in c for c in retention["caveats"])
+
+
+def test_clv_says_why_a_model_could_not_be_estimated(tmp_path):
+    days = pd.date_range("2024-01-01", "2024-06-28", freq="3D")
+    pd.DataFrame({"customer_id": [f"C{i % 40}" for i in range(len(days))], "date": days.date,
+                  "amount": 20.0}).to_csv(tmp_path / "transactions.csv", index=False)
+    result = run("clv", tmp_path, "--as-of", "2024-06-30")
+    assert result.exit_code == 1
+    assert "could not be estimated" in result.output and "did not converge" in result.output
+    assert "RuntimeWarning" not in result.output and "CLV" not in result.output

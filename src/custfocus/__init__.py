@@ -8,10 +8,10 @@
 
 import importlib
 
-from custfocus.data.company import Company, load_company
+from custfocus.data.company import Company
 from custfocus.stats import Estimate
 
-ANALYSIS_MODULES = ("pulse", "retention", "loyalty", "value", "interventions")
+ANALYSIS_MODULES = ("pulse", "retention", "loyalty", "value", "profitability", "interventions", "demo")
 
 __all__ = ["Company", "Estimate", "load_company", *ANALYSIS_MODULES]
 __version__ = "0.1.0"
@@ -22,3 +22,10 @@ def __getattr__(name: str):
     if name in ANALYSIS_MODULES:
         return importlib.import_module(f"custfocus.{name}")
     raise AttributeError(f"module 'custfocus' has no attribute '{name}'")
+
+
+def load_company(source, **kwargs) -> Company:
+    """Load and validate a company folder or database: see :func:`custfocus.data.loading.load`."""
+    from custfocus.data.loading import load  # on first use: it brings in Ibis and DuckDB
+
+    return load(source, **kwargs)

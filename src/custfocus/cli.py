@@ -26,7 +26,6 @@ import json
 import os
 import sys
 import time
-import warnings
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
@@ -173,10 +172,7 @@ def handles_errors(function: Callable) -> Callable:
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
         try:
-            with warnings.catch_warnings():
-                # Numerical warnings reach users as the results' caveats, not as code lines.
-                warnings.simplefilter("ignore", RuntimeWarning)
-                return function(*args, **kwargs)
+            return function(*args, **kwargs)
         except (typer.Exit, typer.Abort, typer.BadParameter):
             raise
         except ValidationFailed as failure:

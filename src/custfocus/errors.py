@@ -15,3 +15,12 @@ class ValidationFailed(CustfocusError):
     def __init__(self, report):
         self.report = report
         super().__init__(report.summary_sentence())
+
+
+class ModelNotEstimated(CustfocusError):
+    """A statistical model could not be estimated from the data (its fit did not converge), so
+    nothing computed from it may be shown; the message says why. ``model`` is the failed fit."""
+
+    def __init__(self, message: str, model=None):
+        super().__init__(message)
+        self.model = model

@@ -9,6 +9,7 @@ maturity reuse) and the sections already built.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -83,3 +84,17 @@ class Context:
         if isinstance(result, CustfocusError):
             raise result
         return result
+
+
+def presented_by(package: str) -> Callable[..., Section]:
+    """An analysis package's ``section(company, context=None)``, for its ``__init__``.
+
+    ``<package>.presentation`` is imported on first use, because its charts load plotly, which the
+    commands that draw nothing should not wait for."""
+
+    def section(company, context: Context | None = None) -> Section:
+        presentation = importlib.import_module(f"{package}.presentation")
+        return presentation.section(company, context or Context())
+
+    section.__doc__ = f"The report's section of {package}, built by {package}.presentation.section."
+    return section

@@ -1,4 +1,9 @@
-"""Small shared statistics: the frozen result type and the intervals several modules use."""
+"""Shared statistics: the frozen result types and the intervals every analysis uses.
+
+One family of results, one naming: ``estimate``, ``low``, ``high`` (a 95% interval unless a
+``confidence`` says otherwise) and ``n`` (the observations behind it). A :class:`Difference` adds
+the group sizes ``n_a``, ``n_b``, a ``p_value`` and ``significant``.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,14 @@ import pandas as pd
 from scipy import stats as sps
 
 Z95 = float(sps.norm.ppf(0.975))
+# Below this many observations the normal approximations behind the intervals here are unreliable,
+# so every analysis flags a group this small as too thin to conclude.
+MIN_SAMPLE = 30
+
+
+def z_value(confidence: float = 0.95) -> float:
+    """The two-sided normal quantile for ``confidence``."""
+    return float(sps.norm.ppf(0.5 + confidence / 2))
 
 
 @dataclass(frozen=True)
@@ -27,13 +40,67 @@ class Estimate:
         return (self.high - self.low) / 2
 
     def to_dict(self) -> dict:
-        return {k: _json_float(v) for k, v in asdict(self).items()}
+        return to_jsonable(asdict(self))
 
 
-def _json_float(v):
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    return v
+@dataclass(frozen=True)
+class Difference:
+    """b minus a, with its confidence interval and two-sided p-value (in the units of the metric)."""
+
+    estimate: float
+    low: float
+    high: float
+    n_a: int
+    n_b: int
+    p_value: float
+    significant: bool
+
+    @property
+    def n(self) -> int:
+        return self.n_a + self.n_b
+
+    def to_dict(self) -> dict:
+        return to_jsonable(asdict(self))
+
+
+@dataclass(frozen=True)
+class Welch:
+    """Welch's unequal-variance t statistics for a difference of two means (b minus a)."""
+
+    estimate: float
+    standard_error: float
+    df: float  # Welch-Satterthwaite
+    low: float
+    high: float
+    p_value: float
+
+
+def welch(mean_a: float, var_a: float, n_a: int, mean_b: float, var_b: float, n_b: int,
+          confidence: float = 0.95) -> Welch:
+    """Welch's t interval and test of ``mean_b - mean_a`` from each group's mean, sample variance
+    (n - 1) and size. Needs two or more observations per group and some spread; NaN otherwise."""
+    estimate = mean_b - mean_a
+    share_a = var_a / n_a if n_a > 1 else math.nan
+    share_b = var_b / n_b if n_b > 1 else math.nan
+    se = math.sqrt(share_a + share_b) if share_a + share_b >= 0 else math.nan
+    if not se > 0:
+        return Welch(float(estimate), se, math.nan, math.nan, math.nan, math.nan)
+    df = (share_a + share_b) ** 2 / (share_a**2 / (n_a - 1) + share_b**2 / (n_b - 1))
+    spread = float(sps.t.ppf(0.5 + confidence / 2, df)) * se
+    p_value = float(2 * sps.t.sf(abs(estimate) / se, df))
+    return Welch(float(estimate), se, float(df), estimate - spread, estimate + spread, p_value)
+
+
+def t_intervals(mean, sd, n, confidence: float = 0.95):
+    """Vectorised Student t interval of a mean: arrays (mean, low, high); NaN where n < 2."""
+    mean = np.asarray(mean, dtype=float)
+    n = np.asarray(n, dtype=float)
+    enough = n >= 2
+    degrees = np.where(enough, n - 1, 1.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        spread = sps.t.ppf(0.5 + confidence / 2, degrees) * np.asarray(sd, dtype=float) / np.sqrt(n)
+    spread = np.where(enough, spread, np.nan)
+    return mean, mean - spread, mean + spread
 
 
 def wilson_interval(successes: float, n: float, z: float = Z95) -> Estimate:

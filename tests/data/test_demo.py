@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 from scipy import special
 
+import expectations
 from custfocus import demo
 from custfocus.data.contract import SCORE_RANGES, TABLES
 from custfocus.demo import PLANTED
@@ -254,7 +255,7 @@ def test_late_deliveries_are_worst_in_the_east(frames):
     events = frames["service_events"]
     deliveries = events[events.kind == "delivery"].merge(frames["customers"][["customer_id", "region"]])
     late = (deliveries.resolution_hours > 72).groupby(deliveries.region).agg(["mean", "size"])
-    expected = PLANTED.service.expected_late_share_per_delivery
+    expected = expectations.SERVICE.expected_late_share_per_delivery
     for region, row in late.iterrows():
         share = expected[region]
         assert within(row["mean"], share, math.sqrt(share * (1 - share) / row["size"])), region
@@ -289,7 +290,7 @@ def test_late_delivery_is_the_theme_that_drives_detractors(frames):
     late = commented.comment.str.contains(LATE_WORDS)
     detractors, promoters = commented.score <= 6, commented.score >= 9
     assert late[detractors].mean() > 0.35 > 0.03 > late[promoters].mean()
-    expected = PLANTED.voice.expected_late_mention_share
+    expected = expectations.VOICE.expected_late_mention_share
     assert within(late[detractors].mean(), expected["detractor"],
                   math.sqrt(0.25 / detractors.sum()))
 
@@ -298,26 +299,26 @@ def test_late_delivery_is_the_theme_that_drives_detractors(frames):
                                   - nps_with_se(commented.score[mentions])[0])
 
     lost_to_late = points_lost(late)
-    assert lost_to_late == pytest.approx(PLANTED.voice.expected_points_lost["late delivery"], abs=4)
+    assert lost_to_late == pytest.approx(expectations.VOICE.expected_points_lost["late delivery"], abs=4)
     assert lost_to_late > 3 * points_lost(commented.comment.str.contains(PRICE_WORDS))
 
 
 def test_logistics_customers_have_a_lower_nps(frames):
     nps = frames["responses"][frames["responses"].kind == "nps"]
     by_department = {d: nps_with_se(g.score) for d, g in nps.groupby("department")}
-    assert set(by_department) == set(PLANTED.people.expected_customer_nps)
+    assert set(by_department) == set(expectations.PEOPLE.expected_customer_nps)
     for department, (value, se) in by_department.items():
-        assert within(value, PLANTED.people.expected_customer_nps[department], se), department
+        assert within(value, expectations.PEOPLE.expected_customer_nps[department], se), department
     affected = nps.department == PLANTED.people.affected_department
     assert nps_with_se(nps.score[affected])[0] < nps_with_se(nps.score[~affected])[0] - 25
     overall, se = nps_with_se(nps.score)
-    assert within(overall, PLANTED.voice.expected_nps, se)
+    assert within(overall, expectations.VOICE.expected_nps, se)
 
 
 def test_csat_and_ces_follow_service_events(frames):
     responses = frames["responses"]
-    for kind, expected in (("csat", PLANTED.voice.expected_csat_mean),
-                           ("ces", PLANTED.voice.expected_ces_mean)):
+    for kind, expected in (("csat", expectations.VOICE.expected_csat_mean),
+                           ("ces", expectations.VOICE.expected_ces_mean)):
         scores = responses.score[responses.kind == kind]
         assert within(scores.mean(), expected, scores.std() / math.sqrt(len(scores))), kind
     assert set(responses.touchpoint[responses.kind == "ces"]) <= {"support ticket", "phone call", "return"}
@@ -373,7 +374,7 @@ def test_experiment_assigns_a_fifth_of_active_customers_half_and_half(frames):
     assert set(assigned.customer_id) <= eligible
     share = len(assigned) / len(eligible)
     assert within(share, 0.2, math.sqrt(0.2 * 0.8 / len(eligible)))
-    assert within(len(eligible) / len(customers), PLANTED.experiment.expected_eligible_share,
+    assert within(len(eligible) / len(customers), expectations.EXPERIMENT.expected_eligible_share,
                   math.sqrt(0.25 / len(customers)))
     groups = assigned.group.value_counts()
     assert abs(groups["treatment"] - groups["control"]) <= 1
@@ -413,13 +414,13 @@ def difference(outcomes: pd.DataFrame, column: str) -> tuple[float, float]:
 
 def test_free_delivery_raises_orders_most_for_families(large):
     outcomes = experiment_outcomes(large)
-    plan = PLANTED.experiment
+    expected = expectations.EXPERIMENT
     for segment, group in [("all", outcomes), *outcomes.groupby("segment")]:
         extra, se = difference(group, "orders")
-        assert within(extra, plan.expected_extra_orders[segment], se), segment
+        assert within(extra, expected.expected_extra_orders[segment], se), segment
         treated = group[group.group == "treatment"]
         net = difference(group, "gross_profit")[0] - treated.cost.mean()
-        assert within(net, plan.expected_net_profit[segment], difference(group, "gross_profit")[1]), segment
+        assert within(net, expected.expected_net_profit[segment], difference(group, "gross_profit")[1]), segment
     for segment in ("all", "family"):
         group = outcomes if segment == "all" else outcomes[outcomes.segment == segment]
         extra, se = difference(group, "orders")

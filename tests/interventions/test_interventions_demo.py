@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 from conftest import company_on
 
+import expectations
 from custfocus import demo
 from custfocus.demo import PLANTED
 from custfocus.interventions import analyse
@@ -18,8 +19,8 @@ from custfocus.interventions.effects import DOES_NOT_PAY, NOT_YET_KNOWN, PAYS
 PLAN = PLANTED.experiment
 SIGMAS = 3.5
 PLANTED_BY_OUTCOME = {
-    "orders": PLAN.expected_extra_orders, "revenue": PLAN.expected_incremental_revenue,
-    "gross_profit": PLAN.expected_incremental_gross_profit, "net_profit": PLAN.expected_net_profit,
+    "orders": expectations.EXPERIMENT.expected_extra_orders, "revenue": expectations.EXPERIMENT.expected_incremental_revenue,
+    "gross_profit": expectations.EXPERIMENT.expected_incremental_gross_profit, "net_profit": expectations.EXPERIMENT.expected_net_profit,
 }
 
 
@@ -39,11 +40,11 @@ def assert_planted_effects_come_back(result):
         effect = result.effects[outcome]
         assert abs(effect.estimate - planted["all"]) <= SIGMAS * effect.standard_error, outcome
     cost = result.effects["treatment_cost"]  # the waived fees: close to exact
-    assert abs(cost.estimate - PLAN.expected_cost["all"]) <= SIGMAS * cost.standard_error
+    assert abs(cost.estimate - expectations.EXPERIMENT.expected_cost["all"]) <= SIGMAS * cost.standard_error
     for name in ("family", "single", "business"):
         group = segment(result, name)
-        assert abs(group.orders.estimate - PLAN.expected_extra_orders[name]) <= SIGMAS * group.orders.standard_error
-        assert abs(group.net_profit.estimate - PLAN.expected_net_profit[name]) <= SIGMAS * group.net_profit.standard_error
+        assert abs(group.orders.estimate - expectations.EXPERIMENT.expected_extra_orders[name]) <= SIGMAS * group.orders.standard_error
+        assert abs(group.net_profit.estimate - expectations.EXPERIMENT.expected_net_profit[name]) <= SIGMAS * group.net_profit.standard_error
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +64,7 @@ def test_free_delivery_raises_orders_at_the_planted_rates(medium):
 def test_at_100k_customers_the_verdict_is_either_right_or_not_yet_known(medium):
     assert medium.verdict in (DOES_NOT_PAY, NOT_YET_KNOWN)
     # The planted standard error at 1M customers is 0.53; it scales with 1 / sqrt(customers).
-    planted_se = PLAN.net_profit_standard_error_at_1m["all"] * (1_000_000 / 100_000) ** 0.5
+    planted_se = expectations.EXPERIMENT.net_profit_standard_error_at_1m["all"] * (1_000_000 / 100_000) ** 0.5
     assert medium.net_profit.standard_error == pytest.approx(planted_se, rel=0.2)
 
 
@@ -81,5 +82,5 @@ def test_free_delivery_does_not_pay_overall_but_pays_for_families(duckdb_engine)
     shares = {row["group"]: row["targeted_share"] for row in result.targeted_by_group["segment"]}
     assert shares["family"] > 0.7 and shares["single"] < 0.1 and shares["business"] < 0.1
     # Treating exactly the families would earn 15% x 7.22 per customer; the honest estimate is near.
-    ideal = PLANTED.acquisition.segment_shares["family"] * PLAN.expected_net_profit["family"]
+    ideal = PLANTED.acquisition.segment_shares["family"] * expectations.EXPERIMENT.expected_net_profit["family"]
     assert targeting.expected.low <= ideal + 0.2 and targeting.expected.estimate > 0.4

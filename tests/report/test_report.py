@@ -68,3 +68,19 @@ def test_report_dict_is_plain_json(transactions_only):
     assert "NaN" not in text and "Infinity" not in text
     assert set(payload) >= {"schema_version", "company", "as_of", "sections"}
     assert payload["company"] == "Tiny shop"
+
+
+def test_a_model_that_did_not_converge_is_never_headlined(transactions_only):
+    """On this shop the BG/NBD does not converge (r runs off to ~1e19): the value section says the
+    value could not be estimated and why, shows no value, and profitability goes on without CLV."""
+    report = build_report(transactions_only)
+    by_key = {s.key: s for s in report.sections}
+    value = by_key["value"]
+    assert value.available is False and not value.headlines and not value.charts
+    assert "could not be estimated" in value.reason and "did not converge" in value.reason
+    assert "r ran off" in value.reason
+    assert str(escape(value.reason)) in render_html(report)
+    profit = by_key["profitability"]
+    assert profit.available and profit.headlines
+    assert any("could not be estimated" in caveat for caveat in profit.caveats)
+    assert not any("Expected value" in h.label for s in report.sections for h in s.headlines)

@@ -4,7 +4,7 @@ planted and simulated parameters, summary files, writing, reports and charts."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
@@ -14,7 +14,7 @@ import pytest
 
 from custfocus import demo
 from custfocus.data.company import Company
-from custfocus.errors import InputError
+from custfocus.errors import InputError, ModelNotEstimated
 from custfocus.value import charts
 from custfocus.value.clv import (
     DAYS_PER_MONTH,
@@ -28,7 +28,7 @@ from custfocus.value.clv import (
     total_clv,
     write_predictions,
 )
-from custfocus.value.models import BGNBD, GammaGamma
+from custfocus.value.fitters import BGNBD, GammaGamma
 from custfocus.value.simulate import simulate_bgnbd, simulate_gamma_gamma
 
 AS_OF = demo.PLANTED.default_as_of
@@ -107,8 +107,8 @@ def test_summary_file_gives_the_same_values(duckdb_engine, small_demo, tmp_path)
     got[["customer_id", "frequency", "recency", "T", "monetary_value"]].to_csv(path, index=False)
     again = clv_from_summary(read_summary(path, duckdb_engine), model="mbgnbd",
                              time_unit="days", horizon_months=6, annual_discount_rate=0.2)
-    assert again.transaction_model.params_ == pytest.approx(value.transaction_model.params_,
-                                                            rel=1e-9)
+    assert again.transaction_model.params_.to_dict() == pytest.approx(
+        value.transaction_model.params_.to_dict(), rel=1e-9)
     redone = pulled(again)
     assert redone["revenue"].isna().all()
     for column in ("p_alive", "expected_purchases", "expected_spend", "clv"):
@@ -165,8 +165,8 @@ def test_total_clv_interval_matches_drawn_parameters(duckdb_engine, small_demo):
         models = []
         for fitted in (value.transaction_model, value.spend_model):
             drawn = type(fitted)()
-            drawn.params_ = dict(zip(fitted.params_, rng.multivariate_normal(
-                list(fitted.params_.values()), fitted.covariance_.to_numpy())))
+            drawn.params_ = pd.Series(rng.multivariate_normal(
+                fitted.params_.to_numpy(), fitted.covariance_.to_numpy()), index=fitted.params_.index)
             models.append(drawn)
         draws.append(direct_clv(*models, got, 12, 0.10, 7.0).sum())
     delta_sd = (total.high - total.low) / (2 * 1.959964)
@@ -267,3 +267,15 @@ def test_duckdb_and_spark_give_the_same_values(duckdb_engine, spark_engine, smal
     for key in ("clv", "mean_clv"):
         assert totals[0].pop(key) == pytest.approx(totals[1].pop(key), rel=1e-9)
     assert totals[0] == pytest.approx(totals[1], rel=1e-9)
+
+
+def test_a_model_that_does_not_converge_is_refused_with_the_reason(duckdb_engine):
+    """Forty customers buying exactly every 120 days: the BG/NBD runs off to r -> infinity. No
+    value may come from that fit; the error says which model, on how many customers, and why."""
+    days = pd.date_range("2024-01-01", "2024-06-28", freq="3D")
+    frame = pd.DataFrame({"customer_id": [f"C{i % 40}" for i in range(len(days))],
+                          "date": days.date, "amount": 20.0})
+    with pytest.raises(ModelNotEstimated, match=r"BG/NBD model could not be estimated from these "
+                                                r"40 customers.*did not converge.*r ran off") as failure:
+        customer_value(duckdb_engine.from_frame("transactions", frame), as_of=date(2024, 6, 30))
+    assert failure.value.model is not None and not failure.value.model.converged_

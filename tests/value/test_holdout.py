@@ -11,7 +11,7 @@ import pytest
 
 from custfocus.errors import InputError
 from custfocus.value import charts
-from custfocus.value.clv import DEFAULT_HOLDOUT_WEEKS, FREQUENCY_BINS, calibration_holdout
+from custfocus.value.holdout import DEFAULT_HOLDOUT_WEEKS, FREQUENCY_BINS, calibration_holdout
 
 START = date(2022, 1, 1)
 DAYS = 730

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from custfocus.value.models import BGNBD
+from custfocus.value.fitters import BGNBD
 from custfocus.value.summary import (
     TIME_UNITS,
     customer_summary,
@@ -48,7 +49,7 @@ def plain_summary(frame: pd.DataFrame, end: date, unit: float, count_by: str = "
     observed = frame[frame["date"] <= end]
     out = []
     for customer, rows in observed.groupby("customer_id"):
-        bought = rows[rows["amount"] > 0]
+        bought = rows[rows["amount"] >= 0]
         if bought.empty:
             continue
         by_day = bought.groupby("date")["amount"].agg(["sum", "count"]).sort_index()
@@ -109,7 +110,7 @@ def test_summary_matches_lifetimes(any_engine, frame):
         got = pulled(customer_summary(table, as_of=AS_OF, time_unit=time_unit))
         # lifetimes counts every row as a purchase: give it the purchases only.
         theirs = utils.summary_data_from_transaction_data(
-            frame[frame["amount"] > 0], "customer_id", "date", monetary_value_col="amount",
+            frame[frame["amount"] >= 0], "customer_id", "date", monetary_value_col="amount",
             observation_period_end=AS_OF, freq="D", freq_multiplier=days)
         theirs = theirs.sort_index().reset_index()
         columns = ["customer_id", "frequency", "recency", "T", "monetary_value"]
@@ -134,14 +135,14 @@ def test_timestamps_count_by_their_day(duckdb_engine):
 
 
 def plain_holdout(frame: pd.DataFrame, calibration_end: date, as_of: date) -> pd.DataFrame:
-    calibration = frame[(frame["date"] <= calibration_end) & (frame["amount"] > 0)]
+    calibration = frame[(frame["date"] <= calibration_end) & (frame["amount"] >= 0)]
     holdout = frame[(frame["date"] > calibration_end) & (frame["date"] <= as_of)]
     out = []
     for customer in sorted(set(calibration["customer_id"])):
         rows = holdout[holdout["customer_id"] == customer]
         out.append({
             "customer_id": customer,
-            "holdout_frequency": rows.loc[rows["amount"] > 0, "date"].nunique(),
+            "holdout_frequency": rows.loc[rows["amount"] >= 0, "date"].nunique(),
             "holdout_revenue": rows["amount"].sum(),
         })
     return pd.DataFrame(out)
@@ -157,7 +158,7 @@ def test_holdout_purchases_match_plain_pandas_and_lifetimes(any_engine, frame):
 
     from lifetimes import utils
     theirs = utils.calibration_and_holdout_data(
-        frame[frame["amount"] > 0], "customer_id", "date", calibration_period_end=CALIBRATION_END,
+        frame[frame["amount"] >= 0], "customer_id", "date", calibration_period_end=CALIBRATION_END,
         observation_period_end=AS_OF, freq="D", freq_multiplier=7,
         monetary_value_col="amount").sort_index()  # (lifetimes fails on pandas 3 without it)
     assert got["holdout_frequency"].tolist() == theirs["frequency_holdout"].tolist()
@@ -182,7 +183,8 @@ def test_sufficient_statistics_merge_equal_rows(any_engine, frame):
     assert merged == pytest.approx(direct, rel=1e-12)
 
     spend = spend_statistics(summary)
-    buyers = per_customer[per_customer["frequency"] > 0]
+    # Repeat buyers whose repeat purchases were all free carry no positive spend to fit.
+    buyers = per_customer[(per_customer["frequency"] > 0) & (per_customer["monetary_value"] > 0)]
     assert spend["weight"].sum() == len(buyers)
     expected_spend = (buyers.groupby(["frequency", "monetary_value"]).size()
                       .rename("weight").reset_index())
@@ -197,3 +199,54 @@ def test_bad_arguments_are_refused(duckdb_engine, frame):
         customer_summary(table, as_of=AS_OF, calibration_end=AS_OF)
     with pytest.raises(ValueError, match="count_by"):
         customer_summary(table, as_of=AS_OF, count_by="basket")
+
+
+def test_a_free_order_is_a_purchase_occasion_and_a_refund_is_not(duckdb_engine):
+    frame = pd.DataFrame({
+        "customer_id": ["FREE", "FREE_THEN_PAID", "FREE_THEN_PAID", "PAID_THEN_FREE",
+                        "PAID_THEN_FREE", "REFUND"],
+        "date": [date(2024, 1, 1), date(2024, 1, 1), date(2024, 1, 8), date(2024, 1, 1),
+                 date(2024, 1, 8), date(2024, 1, 3)],
+        "amount": [0.0, 0.0, 30.0, 30.0, 0.0, -10.0],
+    })
+    got = pulled(customer_summary(duckdb_engine.from_frame("t", frame), as_of=date(2024, 1, 15),
+                                  time_unit="days")).set_index("customer_id")
+    assert list(got.index) == ["FREE", "FREE_THEN_PAID", "PAID_THEN_FREE"]
+    assert got["frequency"].tolist() == [0, 1, 1]
+    assert got["T"].tolist() == [14.0, 14.0, 14.0]
+    assert got["recency"].tolist() == [0.0, 7.0, 7.0]
+    assert got["monetary_value"].tolist() == [0.0, 30.0, 0.0]  # the free repeat is worth 0
+    assert got["revenue"].tolist() == [0.0, 30.0, 30.0]
+
+
+def cdnow_raw_transactions() -> pd.DataFrame:
+    """The CDNOW sample as recorded: 6,919 purchases of 2,357 customers (lifetimes ships it)."""
+    import lifetimes.datasets
+
+    path = Path(lifetimes.datasets.__file__).parent / "CDNOW_sample.txt"
+    raw = pd.read_csv(path, sep=r"\s+", header=None, dtype={"customer_id": str, "date": str},
+                      names=["master_id", "customer_id", "date", "cds", "amount"])
+    return raw.assign(date=pd.to_datetime(raw["date"], format="%Y%m%d").dt.date)[
+        ["customer_id", "date", "amount"]]
+
+
+def test_raw_cdnow_transactions_give_the_published_bgnbd_estimates(duckdb_engine):
+    """From the raw CDNOW transactions, with the 39-week calibration period of Fader, Hardie &
+    Lee (2005) (first purchases in the first quarter of 1997, calibration to 30 September 1997),
+    every customer is summarised, the 8 whose only order was free included, and the published
+    BG/NBD estimates come out: r 0.243, alpha 4.414, a 0.793, b 2.426, LL -9582.4; to four
+    decimals Hardie's r .2426, alpha 4.4135, a .7929, b 2.4258 within 1e-4 (his summary file
+    rounds recency and T to two decimals of a week)."""
+    raw = cdnow_raw_transactions()
+    assert len(raw) == 6_919 and (raw["amount"] == 0).sum() == 8
+    summary = customer_summary(duckdb_engine.from_frame("transactions", raw),
+                               as_of=date(1997, 9, 30), time_unit="weeks")
+    stats = sufficient_statistics(summary)
+    assert stats["weight"].sum() == 2_357
+    model = BGNBD().fit_frame(stats)
+    assert model.converged_
+    for name, published in {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}.items():
+        assert round(model.params_[name], 3) == published, name
+    for name, hardie in {"r": 0.2426, "alpha": 4.4135, "a": 0.7929, "b": 2.4258}.items():
+        assert model.params_[name] == pytest.approx(hardie, abs=1.5e-4), name
+    assert round(model.log_likelihood_, 1) == -9582.4

@@ -9,10 +9,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning as SklearnConvergenceWarning
 
-from custfocus.value.models import (
+from custfocus.value.fitters import (
+    BGBB,
     BGNBD,
     MBGNBD,
+    ConvergenceWarning,
     GammaGamma,
     ParetoNBD,
     customer_lifetime_value,
@@ -36,22 +40,22 @@ def cdnow() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def bg(cdnow):
-    return BGNBD().fit_summary(cdnow)
+    return BGNBD().fit_frame(cdnow)
 
 
 @pytest.fixture(scope="module")
 def pnbd(cdnow):
-    return ParetoNBD().fit_summary(cdnow)
+    return ParetoNBD().fit_frame(cdnow)
 
 
 @pytest.fixture(scope="module")
 def mbg(cdnow):
-    return MBGNBD().fit_summary(cdnow)
+    return MBGNBD().fit_frame(cdnow)
 
 
 @pytest.fixture(scope="module")
 def gg(cdnow):
-    return GammaGamma().fit_summary(cdnow)
+    return GammaGamma().fit_frame(cdnow)
 
 
 def _rft(frame):
@@ -235,7 +239,7 @@ def test_fitting_merged_rows_equals_fitting_raw_rows(cls, cdnow):
     merged = cls(merge=False).fit(fx, ft, fT, weights=w)
     assert merged.n_customers_ == raw.n_customers_ == x.size
     assert merged.log_likelihood_ == pytest.approx(raw.log_likelihood_, rel=1e-12)
-    for k in raw.params_:
+    for k in raw.params_.index:
         assert merged.params_[k] == pytest.approx(raw.params_[k], rel=1e-7)
         assert merged.standard_errors_[k] == pytest.approx(raw.standard_errors_[k], rel=1e-5)
 
@@ -246,7 +250,7 @@ def test_gamma_gamma_weights_equal_repeated_rows(cdnow):
                                           np.r_[rep["monetary"], rep["monetary"]])
     weighted = GammaGamma(merge=False).fit(rep["frequency"], rep["monetary"],
                                            weights=np.full(len(rep), 2.0))
-    for k in doubled.params_:
+    for k in doubled.params_.index:
         assert weighted.params_[k] == pytest.approx(doubled.params_[k], rel=1e-7)
     assert weighted.log_likelihood_ == pytest.approx(doubled.log_likelihood_, rel=1e-12)
 
@@ -261,7 +265,7 @@ def test_population_of_millions_through_weights(cls, cdnow):
     assert big.n_customers_ == 2_357_000
     assert np.isfinite(big.log_likelihood_)
     assert big.log_likelihood_ == pytest.approx(1000 * base.log_likelihood_, rel=1e-9)
-    for k in base.params_:
+    for k in base.params_.index:
         assert big.params_[k] == pytest.approx(base.params_[k], rel=1e-6)
         assert big.standard_errors_[k] == pytest.approx(base.standard_errors_[k] / 1000**0.5,
                                                         rel=1e-4)
@@ -301,9 +305,9 @@ def test_fit_with_frequencies_in_the_thousands():
     d = simulate_pareto_nbd(3000, r=5.0, alpha=0.5, s=0.6, beta=11.0, T=40.0, seed=3)
     assert d["frequency"].max() > 1000
     for cls in (ParetoNBD, BGNBD, MBGNBD):
-        m = cls().fit_summary(d)
+        m = cls().fit_frame(d)
         assert np.isfinite(m.log_likelihood_)
-        assert all(np.isfinite(v) and v > 0 for v in m.params_.values())
+        assert all(np.isfinite(v) and v > 0 for v in m.params_.to_numpy())
 
 
 def test_input_validation():
@@ -349,7 +353,7 @@ def test_summary_frame(bg):
 
 
 def test_expected_spend(gg):
-    p, q, gam = gg.params_.values()
+    p, q, gam = gg.params_[["p", "q", "gamma"]]
     assert gg.expected_spend(0, 0) == pytest.approx(p * gam / (q - 1))
     assert gg.population_mean_spend() == pytest.approx(p * gam / (q - 1))
     # shrinks the customer's own mean towards the population mean, more so with few purchases
@@ -400,13 +404,13 @@ def _ages(k, rng):
 def test_recovers_bgnbd_parameters():
     truth = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
     d = simulate_bgnbd(200_000, **truth, T=_ages, seed=11)
-    _assert_recovered(BGNBD().fit_summary(d), truth)
+    _assert_recovered(BGNBD().fit_frame(d), truth)
 
 
 def test_recovers_mbgnbd_parameters():
     truth = {"r": 0.525, "alpha": 6.183, "a": 0.891, "b": 1.614}
     d = simulate_mbgnbd(200_000, **truth, T=_ages, seed=12)
-    _assert_recovered(MBGNBD().fit_summary(d), truth)
+    _assert_recovered(MBGNBD().fit_frame(d), truth)
 
 
 def test_recovers_gamma_gamma_parameters():
@@ -420,7 +424,7 @@ def test_recovers_pareto_nbd_parameters_small():
     truth = {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}
     d = simulate_pareto_nbd(20_000, **truth, T=lambda k, rng: rng.uniform(20, 78, k).round(1),
                             seed=15)
-    m = ParetoNBD().fit_summary(d)
+    m = ParetoNBD().fit_frame(d)
     for k, v in truth.items():
         assert abs(m.params_[k] - v) < 4 * m.standard_errors_[k]
 
@@ -429,7 +433,7 @@ def test_recovers_pareto_nbd_parameters_small():
 def test_recovers_pareto_nbd_parameters_200k():
     truth = {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}
     d = simulate_pareto_nbd(200_000, **truth, T=lambda k, rng: rng.uniform(20, 78, k), seed=16)
-    _assert_recovered(ParetoNBD().fit_summary(d), truth)
+    _assert_recovered(ParetoNBD().fit_frame(d), truth)
 
 
 @pytest.mark.parametrize("model", ["pnbd", "mbg"])
@@ -460,3 +464,39 @@ def test_pareto_nbd_probability_of_n_purchases_against_its_mean_and_a_simulation
     for k in range(6):
         observed = np.mean(counts == k)
         assert observed == pytest.approx(pmf[k], abs=4 * math.sqrt(pmf[k] * (1 - pmf[k]) / size))
+
+
+# ---------------------------------------------------------------------------------------------
+# scikit-learn conventions and convergence
+# ---------------------------------------------------------------------------------------------
+
+# Forty customers who each buy exactly every 120 days (the report test's shop): the purchase rate
+# does not vary across customers, which the BG/NBD reaches only as r and alpha run to infinity.
+REGULAR = pd.DataFrame({"frequency": [0] * 20 + [1] * 20,
+                        "recency": [0.0] * 20 + [120 / 7] * 20,
+                        "T": np.r_[np.arange(64, 124, 3), np.arange(124, 184, 3)] / 7})
+
+
+@pytest.mark.parametrize("cls", [BGNBD, MBGNBD, ParetoNBD, GammaGamma, BGBB])
+def test_models_are_scikit_learn_estimators(cls):
+    model = cls(penalizer=0.5, tol=1e-8)
+    assert model.get_params()["penalizer"] == 0.5
+    twin = clone(model)
+    assert twin is not model and twin.get_params() == model.get_params()
+
+
+def test_fit_returns_self_with_series_of_parameters(bg, cdnow):
+    assert isinstance(bg.params_, pd.Series) and list(bg.params_.index) == ["r", "alpha", "a", "b"]
+    assert isinstance(bg.standard_errors_, pd.Series)
+    model = BGNBD()
+    assert model.fit(*_rft(cdnow)) is model
+    assert model.converged_ and model.convergence_problem_ is None
+
+
+def test_a_fit_that_does_not_converge_warns_and_says_why():
+    with pytest.warns(ConvergenceWarning, match="BGNBD did not converge") as caught:
+        model = BGNBD().fit_frame(REGULAR)
+    assert issubclass(caught[0].category, SklearnConvergenceWarning)
+    assert not model.converged_
+    assert "r ran off to" in model.convergence_problem_
+    assert "NOT CONVERGED" in repr(model)

@@ -37,9 +37,3 @@ class Company:
     def table(self, name: str) -> ibis.Table:
         return self.tables[name]
 
-
-def load_company(path, **kwargs) -> Company:
-    """Load and validate a company folder (CSV or Parquet tables), see :func:`custfocus.data.loading.load`."""
-    from custfocus.data.loading import load
-
-    return load(path, **kwargs)

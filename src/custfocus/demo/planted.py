@@ -3,7 +3,8 @@
 Every table follows :mod:`custfocus.data.contract`. The truths below are what the analyses must
 recover; they are also available as numbers in :data:`PLANTED` (the generator reads its parameters
 from there, so docstring, constants and data cannot drift apart). Numbers called *expected* were
-measured on 20 million simulated customers (default ``as_of``); the others are exact parameters.
+measured on 20 million simulated customers (default ``as_of``) and live with the tests that use them
+(``tests/expectations.py``); :data:`PLANTED` holds only the exact parameters.
 
 Time: ``as_of`` (default 2026-09-30) closes a history of 1,095 days (3 years); day 0 is
 ``as_of - 1095 days``. Weeks are 7 days. All dates are <= as_of.
@@ -190,7 +191,6 @@ class Spend:
     product_shares: dict[str, float]
     product_cost_share: dict[str, float]
     cost_share_noise: float
-    expected_fit: tuple[float, float, float]  # Gamma-Gamma (p, q, gamma) fitted on repeat purchases
     refund_rate: float
     home_channel_loyalty: float  # share of orders on the customer's home channel
 
@@ -215,8 +215,6 @@ class Service:
     late_rate_by_region: dict[str, float]  # average over customers of Phi(c_region + loading u)
     late_propensity_loading: float
     late_threshold_hours: float
-    # Measured: late-prone customers drop out sooner, so they have fewer deliveries.
-    expected_late_share_per_delivery: dict[str, float]
     late_ticket_rate: float
     late_call_rate: float
     ticket_rate: float  # unprompted tickets per order
@@ -234,12 +232,6 @@ class Voice:
     comment_rate: float
     theme_mention_rate: float
     detractor_driver: str
-    # Measured over commented NPS answers: share mentioning the theme x (NPS without - NPS with).
-    expected_points_lost: dict[str, float]
-    expected_late_mention_share: dict[str, float]  # among comments of detractors / promoters
-    expected_nps: float
-    expected_csat_mean: float
-    expected_ces_mean: float
 
 
 @dataclass(frozen=True)
@@ -251,7 +243,6 @@ class People:
     customer_shift_per_enps_point: float
     poorly_serving_department: str
     affected_department: str
-    expected_customer_nps: dict[str, float]  # NPS of responses by department (measured)
 
     def expected_internal_mean(self, from_department: str, to_department: str) -> float:
         """Exact expected 0-10 score of a pair (a rounded, clipped normal)."""
@@ -268,15 +259,6 @@ class Experiment:
     fee_per_order: float
     uplift_by_segment: dict[str, float]
     extra_basket_factor: float
-    expected_eligible_share: float  # of all customers
-    expected_control_orders: float  # orders per control customer from the assignment date on
-    # Expected per treated customer over the window, keyed by segment and "all" (measured).
-    expected_extra_orders: dict[str, float]
-    expected_incremental_revenue: dict[str, float]
-    expected_incremental_gross_profit: dict[str, float]
-    expected_cost: dict[str, float]
-    expected_net_profit: dict[str, float]
-    net_profit_standard_error_at_1m: dict[str, float]  # of a difference in means
     pays_for: str
 
 
@@ -310,7 +292,7 @@ PLANTED = Planted(
                         "Beauty": 0.10, "Toys": 0.10},
         product_cost_share={"Groceries": 0.72, "Home": 0.55, "Electronics": 0.78, "Fashion": 0.45,
                             "Beauty": 0.50, "Toys": 0.58},
-        cost_share_noise=0.03, expected_fit=(5.78, 6.11, 106.5), refund_rate=0.03,
+        cost_share_noise=0.03, refund_rate=0.03,
         home_channel_loyalty=0.8,
     ),
     satisfaction=Satisfaction(rho_late_satisfaction=0.35, rho_satisfaction_dropout=0.5,
@@ -318,8 +300,6 @@ PLANTED = Planted(
     service=Service(
         late_rate_by_region={"North": 0.08, "South": 0.10, "East": 0.25, "West": 0.09},
         late_propensity_loading=1.0, late_threshold_hours=72.0,
-        expected_late_share_per_delivery={"North": 0.074, "South": 0.093, "East": 0.238,
-                                          "West": 0.084, "all": 0.114},
         late_ticket_rate=0.40, late_call_rate=0.25, ticket_rate=0.04, call_rate=0.02,
     ),
     voice=Voice(
@@ -328,10 +308,6 @@ PLANTED = Planted(
         theme_effects={"late delivery": -3.5, "product quality": -2.0, "app problems": -1.0,
                        "price": -0.7, "friendly staff": 0.8, "fast delivery": 0.6},
         comment_rate=0.4, theme_mention_rate=0.9, detractor_driver="late delivery",
-        expected_points_lost={"late delivery": 18.4, "product quality": 2.6, "price": 2.2,
-                              "app problems": 1.0, "friendly staff": -2.0, "fast delivery": -3.4},
-        expected_late_mention_share={"detractor": 0.47, "promoter": 0.005},
-        expected_nps=9.7, expected_csat_mean=3.49, expected_ces_mean=4.42,
     ),
     people=People(
         headcount_per_20k_customers={"Sales": 40, "Customer Service": 60, "Logistics": 50,
@@ -348,23 +324,11 @@ PLANTED = Planted(
         },
         internal_noise=1.5, customer_shift_per_enps_point=0.01,
         poorly_serving_department="Warehouse", affected_department="Logistics",
-        expected_customer_nps={"Sales": 42.0, "Customer Service": 37.0, "Billing": 35.0,
-                               "IT": 15.0, "Logistics": -3.0},
     ),
     experiment=Experiment(
         name="free_delivery", days_before_as_of=183, eligibility_days=365, share_assigned=0.2,
         fee_per_order=6.90, uplift_by_segment={"family": 0.85, "single": 0.04, "business": 0.02},
         extra_basket_factor=0.5,
-        expected_eligible_share=0.568, expected_control_orders=0.79,
-        expected_extra_orders={"all": 0.129, "family": 0.712, "single": 0.034, "business": 0.017},
-        expected_incremental_revenue={"all": 7.81, "family": 42.96, "single": 2.01,
-                                      "business": 1.00},
-        expected_incremental_gross_profit={"all": 2.95, "family": 16.22, "single": 0.76,
-                                           "business": 0.38},
-        expected_cost={"all": 5.01, "family": 9.00, "single": 4.34, "business": 4.25},
-        expected_net_profit={"all": -2.06, "family": 7.22, "single": -3.59, "business": -3.87},
-        net_profit_standard_error_at_1m={"all": 0.53, "family": 1.54, "single": 0.73,
-                                         "business": 0.86},
         pays_for="family",
     ),
 )
@@ -381,7 +345,3 @@ def _mean_for_enps(enps: float, sd: float) -> float:
     def expected(mu):  # promoters round to 9-10, detractors to 0-6
         return 100 * (special.ndtr((mu - 8.5) / sd) - special.ndtr((6.5 - mu) / sd))
     return optimize.brentq(lambda mu: expected(mu) - enps, -10, 20)
-
-
-# ---------------------------------------------------------------------------------------------
-# Tables

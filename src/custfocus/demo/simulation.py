@@ -39,7 +39,6 @@ from custfocus.demo.planted import (
 )
 
 
-
 @dataclass(frozen=True)
 class _Calendar:
     as_of: date

@@ -12,23 +12,6 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from custfocus.errors import InputError
-from custfocus.demo.simulation import (
-    _Calendar,
-    _Customers,
-    _Experiment,
-    _Orders,
-    _Service,
-    _customer_ids,
-    _draw_customers,
-    _draw_orders,
-    _draw_purchases,
-    _draw_service,
-    _draw_staff_surveys,
-    _draw_surveys,
-    _ids,
-    _labels,
-    _run_experiment,
-)
 from custfocus.demo.planted import (
     ACQUISITION_CHANNELS,
     AS_OF_METADATA_KEY,
@@ -41,6 +24,23 @@ from custfocus.demo.planted import (
     SEGMENTS,
     STORE,
     TABLE_NAMES,
+)
+from custfocus.demo.simulation import (
+    _Calendar,
+    _customer_ids,
+    _Customers,
+    _draw_customers,
+    _draw_orders,
+    _draw_purchases,
+    _draw_service,
+    _draw_staff_surveys,
+    _draw_surveys,
+    _Experiment,
+    _ids,
+    _labels,
+    _Orders,
+    _run_experiment,
+    _Service,
 )
 
 

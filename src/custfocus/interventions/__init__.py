@@ -7,13 +7,8 @@ Definitions: ``docs/interventions.md``.
 
 from custfocus.interventions.analysis import InterventionResult, analyse, to_dict
 from custfocus.interventions.outcomes import CostPerUse
+from custfocus.section import presented_by
 
 __all__ = ["CostPerUse", "InterventionResult", "analyse", "section", "to_dict"]
 
-
-def section(company, context=None):
-    """The report's interventions section (its module loads plotly, so it is imported on first use)."""
-    from custfocus.section import Context
-    from custfocus.interventions.presentation import section as build
-
-    return build(company, context or Context())
+section = presented_by(__name__)

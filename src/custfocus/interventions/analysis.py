@@ -30,10 +30,9 @@ from custfocus.interventions.outcomes import (
     outcome_window,
     participant_outcomes,
 )
-from custfocus.stats import to_jsonable
+from custfocus.stats import MIN_SAMPLE, to_jsonable
 
 NEEDS = ("interventions", "transactions")
-MIN_PER_GROUP = 30  # below this the normal approximations behind the intervals are unreliable
 MIN_PER_GROUP_FOR_TARGETING = 500  # below this the uplift models only fit noise
 MAX_SUBGROUP_LEVELS = 12
 BALANCE_COVARIATES = (*PRE_PERIOD, "recency_days", "frequency", "spend", "tenure_days", "last_nps")
@@ -94,7 +93,7 @@ class InterventionResult:
 
     @property
     def too_small(self) -> bool:
-        return min(self.n_treated, self.n_control) < MIN_PER_GROUP
+        return min(self.n_treated, self.n_control) < MIN_SAMPLE
 
     @property
     def net_profit(self) -> fx.Effect:
@@ -236,7 +235,7 @@ def _subgroup_levels(frame: pd.DataFrame) -> dict[str, list[str]]:
         counts = frame.groupby([dimension, "treated"]).size().unstack(fill_value=0)
         if len(counts) > MAX_SUBGROUP_LEVELS or len(counts) < 2:
             continue
-        big = counts[(counts.get(True, 0) >= MIN_PER_GROUP) & (counts.get(False, 0) >= MIN_PER_GROUP)]
+        big = counts[(counts.get(True, 0) >= MIN_SAMPLE) & (counts.get(False, 0) >= MIN_SAMPLE)]
         levels[dimension] = sorted(str(g) for g in big.index)
     return levels
 

@@ -31,7 +31,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy import stats as sps
 
-from custfocus.stats import Z95, _json_float
+from custfocus import stats
+from custfocus.stats import Z95, to_jsonable
 
 CONFIDENCE = 0.95
 POWER = 0.8
@@ -45,8 +46,8 @@ PAYS, DOES_NOT_PAY, NOT_YET_KNOWN = "pays", "does not pay", "not yet known"
 
 
 def _to_dict(instance) -> dict:
-    return {k: _json_float(float(v)) if isinstance(v, float | np.floating) else v
-            for k, v in asdict(instance).items()}
+    return to_jsonable({k: float(v) if isinstance(v, float | np.floating) else v
+                        for k, v in asdict(instance).items()})
 
 
 @dataclass(frozen=True)
@@ -93,8 +94,8 @@ class Effect:
         return Effect(**values)
 
     def to_dict(self) -> dict:
-        return _to_dict(self) | {"verdict_low": _json_float(self.verdict_low),
-                                 "verdict_high": _json_float(self.verdict_high)}
+        return _to_dict(self) | to_jsonable({"verdict_low": self.verdict_low,
+                                             "verdict_high": self.verdict_high})
 
 
 def welch(treated, control, confidence: float = CONFIDENCE) -> Effect:
@@ -108,20 +109,12 @@ def welch(treated, control, confidence: float = CONFIDENCE) -> Effect:
 def welch_from_moments(mean_treated: float, var_treated: float, n_treated: int, mean_control: float,
                        var_control: float, n_control: int, confidence: float = CONFIDENCE) -> Effect:
     """:func:`welch` from each group's mean, sample variance (n - 1) and size."""
-    estimate = mean_treated - mean_control
-    share_t = var_treated / n_treated if n_treated else math.nan
-    share_c = var_control / n_control if n_control else math.nan
-    se = math.sqrt(share_t + share_c) if n_treated > 1 and n_control > 1 else math.nan
-    if se > 0:
-        df = (share_t + share_c) ** 2 / (share_t ** 2 / (n_treated - 1) + share_c ** 2 / (n_control - 1))
-        t = sps.t.ppf(0.5 + confidence / 2, df)
-        low, high, p = estimate - t * se, estimate + t * se, 2 * sps.t.sf(abs(estimate) / se, df)
-    elif se == 0:  # every customer of each group alike: the limit of the interval is the point
-        df, low, high, p = math.inf, estimate, estimate, float(estimate == 0)
-    else:  # too few customers: no interval to give
-        df = low = high = p = math.nan
-    return Effect(float(estimate), float(low), float(high), float(se), float(df), float(p), int(n_treated),
-                  int(n_control), float(mean_treated), float(mean_control),
+    test = stats.welch(mean_control, var_control, n_control, mean_treated, var_treated, n_treated, confidence)
+    df, low, high, p = test.df, test.low, test.high, test.p_value
+    if test.standard_error == 0:  # every customer of each group alike: the limit of the interval is the point
+        df, low, high, p = math.inf, test.estimate, test.estimate, float(test.estimate == 0)
+    return Effect(test.estimate, float(low), float(high), float(test.standard_error), float(df), float(p),
+                  int(n_treated), int(n_control), float(mean_treated), float(mean_control),
                   math.sqrt(var_treated) if var_treated == var_treated else math.nan,
                   math.sqrt(var_control) if var_control == var_control else math.nan)
 

@@ -3,7 +3,6 @@ the effects table, the profit and Qini curves, and the segments where it pays.""
 
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -11,8 +10,8 @@ import plotly.graph_objects as go
 from custfocus.data.company import Company
 from custfocus.interventions.analysis import NEEDS, InterventionResult, analyse
 from custfocus.interventions.effects import DOES_NOT_PAY, PAYS
-from custfocus.stats import to_jsonable
 from custfocus.section import Chart, Context, Headline, Section, TableView
+from custfocus.stats import to_jsonable
 
 KEY = "interventions"
 TITLE = "Interventions: does a service investment bring additional profit, and for whom?"

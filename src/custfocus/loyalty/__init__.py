@@ -21,7 +21,12 @@ from custfocus.loyalty.matrix import (
     nps_category,
     retained_not_loyal,
 )
-from custfocus.loyalty.promoter_value import PromoterValue, promoter_value, subsequent_spend
+from custfocus.loyalty.promoter_value import (
+    PromoterValue,
+    promoter_value,
+    subsequent_spend,
+)
+from custfocus.section import presented_by
 
 __all__ = [
     "ATTITUDE_UNKNOWN",
@@ -42,10 +47,4 @@ __all__ = [
     "subsequent_spend",
 ]
 
-
-def section(company, context=None):
-    """The report's loyalty section (its module loads plotly, so it is imported on first use)."""
-    from custfocus.section import Context
-    from custfocus.loyalty.presentation import section as build
-
-    return build(company, context or Context())
+section = presented_by(__name__)

@@ -29,7 +29,8 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from custfocus.pulse.stats import DETRACTOR_MAX, PROMOTER_MIN, ces_intervals
+from custfocus.pulse.stats import DETRACTOR_MAX, PROMOTER_MIN
+from custfocus.stats import MIN_SAMPLE, t_intervals
 
 PROMOTER, PASSIVE, DETRACTOR = "promoter", "passive", "detractor"
 CATEGORIES = (PROMOTER, PASSIVE, DETRACTOR)
@@ -39,7 +40,6 @@ SPURIOUS_LOYALTY, NO_LOYALTY = "spurious loyalty", "no loyalty"
 ATTITUDE_UNKNOWN = "attitude unknown"
 CELLS = {(HIGH, HIGH): TRUE_LOYALTY, (HIGH, LOW): LATENT_LOYALTY, (LOW, HIGH): SPURIOUS_LOYALTY,
          (LOW, LOW): NO_LOYALTY, (UNKNOWN, HIGH): ATTITUDE_UNKNOWN, (UNKNOWN, LOW): ATTITUDE_UNKNOWN}
-SMALL_CELL = 30  # fewer customers than this make a cell's mean too imprecise to act on
 
 
 def nps_category(score: ibis.Value) -> ibis.Value:
@@ -142,7 +142,7 @@ def _summaries(table: ibis.Table, keys: list[str]) -> pd.DataFrame:
         clv_sd=table.clv.std(), clv_n=table.clv.count(), p_alive_mean=table.p_alive.mean(),
         value_at_risk=table.value_at_risk.sum(),
     ).to_pandas()
-    _, frame["clv_low"], frame["clv_high"] = ces_intervals(frame["clv_mean"], frame["clv_sd"], frame["clv_n"])
+    _, frame["clv_low"], frame["clv_high"] = t_intervals(frame["clv_mean"], frame["clv_sd"], frame["clv_n"])
     return frame.drop(columns=["clv_sd", "clv_n"])
 
 
@@ -152,7 +152,7 @@ def _with_shares(frame: pd.DataFrame) -> pd.DataFrame:
     frame["customers"] = frame["customers"].astype("int64")
     total = frame["customers"].sum()
     frame.insert(frame.columns.get_loc("customers") + 1, "share", frame["customers"] / total if total else np.nan)
-    frame["too_small"] = frame["customers"] < SMALL_CELL
+    frame["too_small"] = frame["customers"] < MIN_SAMPLE
     order = ["customers", "share", "revenue", "clv", "clv_mean", "clv_low", "clv_high", "p_alive_mean",
              "value_at_risk", "too_small"]
     keys = [c for c in frame.columns if c not in order]

@@ -37,10 +37,9 @@ from custfocus.data.company import Company
 from custfocus.errors import CustfocusError
 from custfocus.loyalty import matrix as m
 from custfocus.loyalty.promoter_value import WINDOW_DAYS, PromoterValue, promoter_value
-from custfocus.stats import to_jsonable
 from custfocus.section import Chart, Context, Headline, Section, TableView
+from custfocus.stats import MIN_SAMPLE, Estimate, to_jsonable, wilson_interval
 from custfocus.value import shared_value
-from custfocus.stats import Estimate, wilson_interval
 
 KEY = "loyalty"
 TITLE = "Loyalty: loyal or merely retained?"
@@ -144,7 +143,7 @@ def _share_of_surveyed(cells: pd.DataFrame, cell: str, surveyed: int) -> Estimat
 def _headlines(true_share: Estimate, spurious_share: Estimate, counts: dict, worth: PromoterValue, money,
                horizon_months: int) -> list[Headline]:
     small = (f"only {_customers(counts['surveyed'])} with an NPS answer: too few to conclude"
-             if counts["surveyed"] < m.SMALL_CELL else None)
+             if counts["surveyed"] < MIN_SAMPLE else None)
     headlines = [
         Headline("Truly loyal", _pct(true_share.estimate),
                  f"95% CI {_pct(true_share.low)} to {_pct(true_share.high)}: promoters who buy at least as often "
@@ -201,7 +200,7 @@ def _matrix_chart(cells: pd.DataFrame, counts: dict, true_share: Estimate, spuri
                    f"{_pct(spurious_share.estimate)} are retained but not loyal, holding "
                    f"{money(counts['value_at_risk'])} of CLV at risk.")
     small = known[known["too_small"]]
-    caveat = (f"Cells with fewer than {m.SMALL_CELL} customers ({', '.join(small['cell'])}) are too small to "
+    caveat = (f"Cells with fewer than {MIN_SAMPLE} customers ({', '.join(small['cell'])}) are too small to "
               "conclude on." if len(small) else None)
     return Chart("loyalty_matrix", "The loyalty matrix (Dick & Basu): attitude against repeat patronage",
                  finding, figure, caveat)
@@ -272,7 +271,7 @@ def _caveats(cells: pd.DataFrame, counts: dict, worth: PromoterValue, value) -> 
                "describes surveyed customers, not the whole base."]
     spend = worth.spend.set_index("nps_category")
     if spend.loc[[m.PROMOTER, m.DETRACTOR], "too_small"].any():
-        caveats.append(f"Fewer than {m.SMALL_CELL} promoters or detractors answered at least {worth.window_days} "
+        caveats.append(f"Fewer than {MIN_SAMPLE} promoters or detractors answered at least {worth.window_days} "
                        "days ago: their spend gap is too uncertain to act on.")
     caveats.extend(value.caveats)
     return caveats

@@ -26,8 +26,14 @@ from datetime import date, timedelta
 import ibis
 import pandas as pd
 
-from custfocus.loyalty.matrix import CATEGORIES, DETRACTOR, PROMOTER, SMALL_CELL, first_or_latest_nps
-from custfocus.pulse.stats import Difference, ScoreSummary, ces_difference, ces_intervals
+from custfocus.loyalty.matrix import (
+    CATEGORIES,
+    DETRACTOR,
+    PROMOTER,
+    first_or_latest_nps,
+)
+from custfocus.pulse.stats import ScoreSummary, ces_difference
+from custfocus.stats import MIN_SAMPLE, Difference, t_intervals
 
 WINDOW_DAYS = 365
 
@@ -92,8 +98,8 @@ def category_means(table: ibis.Table, column: str) -> pd.DataFrame:
     ).to_pandas()
     frame = pd.DataFrame({"nps_category": list(CATEGORIES)}).merge(frame, on="nps_category", how="left")
     frame = frame.fillna({"customers": 0, "total": 0.0}).astype({"customers": "int64"})
-    _, frame["low"], frame["high"] = ces_intervals(frame["mean"], frame["sd"], frame["customers"])
-    frame["too_small"] = frame["customers"] < SMALL_CELL
+    _, frame["low"], frame["high"] = t_intervals(frame["mean"], frame["sd"], frame["customers"])
+    frame["too_small"] = frame["customers"] < MIN_SAMPLE
     return frame[["nps_category", "customers", "mean", "low", "high", "sd", "total", "too_small"]]
 
 

@@ -30,6 +30,7 @@ from custfocus.pulse.stats import (
     nps_difference,
     nps_interval,
 )
+from custfocus.section import presented_by
 
 __all__ = [
     "Difference",
@@ -55,10 +56,4 @@ __all__ = [
     "with_customer_attributes",
 ]
 
-
-def section(company, context=None):
-    """The report's pulse section (its module loads plotly, so it is imported on first use)."""
-    from custfocus.section import Context
-    from custfocus.pulse.presentation import section as build
-
-    return build(company, context or Context())
+section = presented_by(__name__)

@@ -23,29 +23,31 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
-from statistics import NormalDist
+from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats as sps
 
-from custfocus.stats import Estimate, wilson_intervals
+from custfocus.stats import (
+    MIN_SAMPLE,
+    Difference,
+    Estimate,
+    t_intervals,
+    welch,
+    wilson_intervals,
+    z_value,
+)
 
 PROMOTER_MIN = 9  # 9-10 promote
 DETRACTOR_MAX = 6  # 0-6 detract, 7-8 are passive
 SATISFIED_MIN = 4  # CSAT 4 or 5 of 5 counts as satisfied
 
-MIN_RESPONSES = 30
+MIN_RESPONSES = MIN_SAMPLE
 MAX_HALF_WIDTH = {"nps": 15.0, "csat": 7.5, "ces": 0.45}
 WORST_CASE_CES_SD = 3.0  # half the answers at 1, half at 7
 
 # Rocks (2016): pseudo-observations added before the Wald interval.
 _ADDED_RESPONSES = 3.0
 _ADDED_PROMOTERS = _ADDED_DETRACTORS = 0.75
-
-
-def _z(confidence: float) -> float:
-    return NormalDist().inv_cdf(0.5 + confidence / 2)
 
 
 @dataclass(frozen=True)
@@ -96,23 +98,6 @@ class ScoreSummary:
         return cls(float(scores.mean()) if len(scores) else math.nan, sd, len(scores))
 
 
-@dataclass(frozen=True)
-class Difference:
-    """b minus a, with its confidence interval and two-sided p-value (same units as the metric)."""
-
-    estimate: float
-    low: float
-    high: float
-    n_a: int
-    n_b: int
-    p_value: float
-    significant: bool
-
-    def to_dict(self) -> dict:
-        return {k: None if isinstance(v, float) and not math.isfinite(v) else v
-                for k, v in asdict(self).items()}
-
-
 # --- NPS -------------------------------------------------------------------------------------
 
 
@@ -132,7 +117,7 @@ def nps_intervals(promoters, detractors, n, confidence: float = 0.95):
     """
     n = np.asarray(n, dtype=float)
     centre, variance, adjusted_n = _adjusted_nps(promoters, detractors, n)
-    spread = _z(confidence) * np.sqrt(variance / adjusted_n)
+    spread = z_value(confidence) * np.sqrt(variance / adjusted_n)
     empty = n <= 0
     with np.errstate(invalid="ignore", divide="ignore"):
         nps = np.where(empty, np.nan, (np.asarray(promoters) - np.asarray(detractors)) / n)
@@ -160,7 +145,7 @@ def nps_difference(a: NpsCounts, b: NpsCounts, confidence: float = 0.95) -> Diff
 
 
 def _normal_difference(estimate, centre, se, n_a, n_b, confidence, bound) -> Difference:
-    z = _z(confidence)
+    z = z_value(confidence)
     p_value = math.erfc(abs(centre) / se / math.sqrt(2))  # two-sided normal tail
     low, high = max(-bound, centre - z * se), min(bound, centre + z * se)
     return Difference(float(estimate), low, high, int(n_a), int(n_b), p_value, p_value < 1 - confidence)
@@ -173,7 +158,7 @@ def csat_intervals(satisfied, n, confidence: float = 0.95):
     """Vectorised CSAT and its Wilson interval, in percent: arrays (csat, low, high); NaN where n is 0."""
     satisfied = np.asarray(satisfied, dtype=float)
     n = np.asarray(n, dtype=float)
-    low, high = wilson_intervals(satisfied, n, _z(confidence))
+    low, high = wilson_intervals(satisfied, n, z_value(confidence))
     with np.errstate(invalid="ignore", divide="ignore"):
         share = satisfied / n
     return 100 * share, 100 * low, 100 * high
@@ -202,14 +187,7 @@ def csat_difference(a: SatisfiedCounts, b: SatisfiedCounts, confidence: float = 
 
 def ces_intervals(mean, sd, n, confidence: float = 0.95):
     """Vectorised mean score and its t interval: arrays (mean, low, high); NaN where n < 2."""
-    mean = np.asarray(mean, dtype=float)
-    n = np.asarray(n, dtype=float)
-    enough = n >= 2
-    degrees = np.where(enough, n - 1, 1.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        spread = sps.t.ppf(0.5 + confidence / 2, degrees) * np.asarray(sd, dtype=float) / np.sqrt(n)
-    spread = np.where(enough, spread, np.nan)
-    return mean, mean - spread, mean + spread
+    return t_intervals(mean, sd, n, confidence)
 
 
 def ces_interval(summary: ScoreSummary, confidence: float = 0.95) -> Estimate:
@@ -220,19 +198,10 @@ def ces_interval(summary: ScoreSummary, confidence: float = 0.95) -> Estimate:
 
 def ces_difference(a: ScoreSummary, b: ScoreSummary, confidence: float = 0.95) -> Difference:
     """Mean CES of b minus that of a, with Welch's t interval and test."""
-    variance_of_difference = a.sd**2 / a.n + b.sd**2 / b.n if min(a.n, b.n) >= 2 else math.nan
-    if not variance_of_difference > 0:  # fewer than two answers, or no spread at all
-        return Difference(b.mean - a.mean, math.nan, math.nan, a.n, b.n, math.nan, False)
-    se = math.sqrt(variance_of_difference)
-    # Welch-Satterthwaite degrees of freedom.
-    degrees = variance_of_difference**2 / (
-        (a.sd**2 / a.n) ** 2 / (a.n - 1) + (b.sd**2 / b.n) ** 2 / (b.n - 1)
-    )
-    estimate = b.mean - a.mean
-    spread = float(sps.t.ppf(0.5 + confidence / 2, degrees)) * se
-    p_value = float(2 * sps.t.sf(abs(estimate) / se, degrees))
-    return Difference(estimate, estimate - spread, estimate + spread, a.n, b.n, p_value,
-                      p_value < 1 - confidence)
+    test = welch(a.mean, a.sd**2, a.n, b.mean, b.sd**2, b.n, confidence)
+    # Fewer than two answers, or no spread at all: no interval and no test.
+    return Difference(test.estimate, test.low, test.high, a.n, b.n, test.p_value,
+                      test.p_value < 1 - confidence)
 
 
 # --- Planning --------------------------------------------------------------------------------

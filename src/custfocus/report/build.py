@@ -23,7 +23,8 @@ class Report:
 
     @property
     def headlines(self) -> list[tuple[Section, Headline]]:
-        return [(s, h) for s in self.sections if s.available and s.key != "data" for h in s.headlines]
+        """The lead headline of each section that has one: the numbers the briefing opens with."""
+        return [(s, s.headlines[0]) for s in self.sections if s.available and s.key != "data" and s.headlines]
 
     def section(self, key: str) -> Section | None:
         return next((s for s in self.sections if s.key == key), None)

@@ -9,5 +9,6 @@ SECTIONS = (
     "retention",
     "loyalty",
     "value",
+    "profitability",
     "interventions",
 )

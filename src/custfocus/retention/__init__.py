@@ -18,6 +18,7 @@ from custfocus.retention.metrics import (
     summary,
     window_retention,
 )
+from custfocus.section import presented_by
 
 __all__ = [
     "CYCLE_WINDOWS",
@@ -39,10 +40,4 @@ __all__ = [
     "window_retention",
 ]
 
-
-def section(company, context=None):
-    """The report's retention section (its module loads plotly, so it is imported on first use)."""
-    from custfocus.section import Context
-    from custfocus.retention.presentation import section as build
-
-    return build(company, context or Context())
+section = presented_by(__name__)

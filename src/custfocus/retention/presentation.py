@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import math
-from datetime import date
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
 from custfocus.data.company import Company
-from custfocus.section import Chart, Context, Headline, Section
 from custfocus.retention.metrics import CohortMatrix, RetentionSummary, cohort_matrix, summary
-from custfocus.stats import Estimate, to_jsonable
+from custfocus.section import Chart, Context, Headline, Section
+from custfocus.stats import MIN_SAMPLE, Estimate, to_jsonable
 
 KEY = "retention"
 TITLE = "Retention: are customers coming and staying?"
 PERIOD = "month"
-SMALL_BASE = 30  # fewer customers than this make a rate too imprecise to act on
 TRAILING = 12  # months averaged in the findings, compared with the 12 before
 HEATMAP_COHORTS = 24  # most recent cohorts shown in the heatmap
 BAND_LINE, BAND_FILL = "rgb(31, 119, 180)", "rgba(31, 119, 180, 0.2)"
@@ -199,7 +197,7 @@ def _churn_estimate(rates: pd.DataFrame) -> Estimate:
 
 
 def _small_base_caveat(n: int, who: str) -> str | None:
-    if n >= SMALL_BASE:
+    if n >= MIN_SAMPLE:
         return None
     return f"only {n} customers {who}: too few for a precise rate"
 
@@ -279,16 +277,16 @@ def _retention_chart(rates: pd.DataFrame, trend: dict) -> Chart:
         ],
         layout=go.Layout(yaxis_title="share of last month's customers", yaxis_tickformat=".0%", xaxis_title="month"),
     )
-    smallest = int(rates["base"].min()) if len(rates) else SMALL_BASE
+    smallest = int(rates["base"].min()) if len(rates) else MIN_SAMPLE
     return Chart(
         key="retention",
         title="Month-on-month retention, with 95% interval",
         finding=_trend_finding("Month-on-month retention", trend),
         figure=figure,
         caveat=(
-            f"Some months rest on fewer than {SMALL_BASE} customers (as few as {smallest}): "
+            f"Some months rest on fewer than {MIN_SAMPLE} customers (as few as {smallest}): "
             "their rates are imprecise, as the interval band shows."
-            if smallest < SMALL_BASE
+            if smallest < MIN_SAMPLE
             else None
         ),
     )
@@ -404,7 +402,7 @@ def _caveats(flow: pd.DataFrame, rates: pd.DataFrame, figures: RetentionSummary)
         before = _label(rates["period"].iloc[-1] - pd.DateOffset(months=1))
         caveats.append(f"No customer bought in {before}, so the latest month-on-month retention and revenue "
                        "retention cannot be measured.")
-    elif len(rates) and rates["base"].iloc[-1] < SMALL_BASE:
+    elif len(rates) and rates["base"].iloc[-1] < MIN_SAMPLE:
         before = _label(rates["period"].iloc[-1] - pd.DateOffset(months=1))
         caveats.append(
             f"Only {rates['base'].iloc[-1]} customers were active in {before}, the base of the latest "
@@ -413,7 +411,7 @@ def _caveats(flow: pd.DataFrame, rates: pd.DataFrame, figures: RetentionSummary)
     if not figures.cycle_measured:
         caveats.append(figures.cycle_sentence())
     repeat = figures.repeat
-    if 0 < repeat.n < SMALL_BASE:
+    if 0 < repeat.n < MIN_SAMPLE:
         caveats.append(f"The repeat-purchase rate rests on only {repeat.n} customers.")
     return caveats
 

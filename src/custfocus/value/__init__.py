@@ -1,15 +1,15 @@
-"""Customer value: buy-till-you-die models by exact maximum likelihood, CLV, and profitability.
+"""Customer value: buy-till-you-die models by exact maximum likelihood (:mod:`.fitters`), CLV
+(:mod:`.clv`) and the calibration / holdout check (:mod:`.holdout`).
 
 >>> from custfocus import value
 >>> worth = value.customer_value(company)          # fitted models and a per-customer Ibis table
 >>> value.calibration_holdout(company)              # predicted vs actual holdout purchases
->>> value.profitability(company, clv=worth.table)  # profit after cost to serve, whale curve, tiers
+>>> value.BGNBD().fit(frequency, recency, T).summary()
 """
 
+from custfocus.section import presented_by
 from custfocus.value.clv import (
     CustomerValue,
-    HoldoutCheck,
-    calibration_holdout,
     clv_from_summary,
     clv_report,
     customer_value,
@@ -17,26 +17,29 @@ from custfocus.value.clv import (
     shared_value,
     write_predictions,
 )
-from custfocus.value.models import (
+from custfocus.value.fitters import (
+    BGBB,
     BGNBD,
     MBGNBD,
+    ConvergenceWarning,
     GammaGamma,
     ParetoNBD,
     customer_lifetime_value,
     merge_equal_rows,
 )
-from custfocus.value.profitability import Profitability, profitability
+from custfocus.value.holdout import HoldoutCheck, calibration_holdout
 from custfocus.value.summary import customer_summary, holdout_purchases, sufficient_statistics
 
 __all__ = [
     "section",
+    "BGBB",
     "BGNBD",
     "MBGNBD",
+    "ConvergenceWarning",
     "CustomerValue",
     "GammaGamma",
     "HoldoutCheck",
     "ParetoNBD",
-    "Profitability",
     "calibration_holdout",
     "clv_from_summary",
     "clv_report",
@@ -45,17 +48,10 @@ __all__ = [
     "customer_value",
     "holdout_purchases",
     "merge_equal_rows",
-    "profitability",
     "read_summary",
     "shared_value",
     "sufficient_statistics",
     "write_predictions",
 ]
 
-
-def section(company, context=None):
-    """The report's value section (its module loads plotly, so it is imported on first use)."""
-    from custfocus.section import Context
-    from custfocus.value.presentation import section as build
-
-    return build(company, context or Context())
+section = presented_by(__name__)

@@ -12,18 +12,12 @@ import math
 import pandas as pd
 import plotly.graph_objects as go
 
-from custfocus.stats import to_jsonable
-from custfocus.value.clv import (
-    MODEL_NAMES,
-    CustomerValue,
-    HoldoutCheck,
-    clv_deciles,
-    model_report,
-)
+from custfocus.stats import MIN_SAMPLE, to_jsonable
+from custfocus.value.clv import MODEL_NAMES, CustomerValue, clv_deciles, model_report
+from custfocus.value.holdout import HoldoutCheck
 from custfocus.value.summary import unit_days
 
 ACTUAL_COLOUR, PREDICTED_COLOUR = "rgb(31, 119, 180)", "rgb(255, 127, 14)"
-SMALL_GROUP = 30  # fewer customers than this make a group's mean too imprecise to judge the model
 MEANINGS = {
     "r": "shape of the purchase rate across customers",
     "alpha": "scale of the purchase rate (in the time unit)",
@@ -63,7 +57,7 @@ def holdout_frequency_chart(check: HoldoutCheck) -> tuple[go.Figure, str, dict]:
                f"{check.model_name} model predicted {check.predicted:,.0f} repeat purchases in "
                f"the {weeks}-week holdout against {check.actual:,} made"
                + (f" ({check.relative_error:+.1%})." if math.isfinite(check.relative_error) else "."))
-    judged = bins[bins["customers"] >= SMALL_GROUP]
+    judged = bins[bins["customers"] >= MIN_SAMPLE]
     outside = judged[(judged["predicted_mean"] < judged["actual_low"])
                      | (judged["predicted_mean"] > judged["actual_high"])]
     if len(judged):

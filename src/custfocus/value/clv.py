@@ -1,4 +1,5 @@
-"""Customer lifetime value for every customer, and the calibration/holdout check of the models.
+"""Customer lifetime value for every customer (the models' calibration / holdout check is
+:mod:`custfocus.value.holdout`).
 
 The pipeline never holds one Python row per customer:
 
@@ -39,7 +40,7 @@ import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import ibis
@@ -47,22 +48,22 @@ import numpy as np
 import pandas as pd
 
 from custfocus.data.company import Company
-from custfocus.errors import InputError
+from custfocus.errors import InputError, ModelNotEstimated
 from custfocus.section import Context
 from custfocus.stats import Z95, Estimate, to_jsonable
-from custfocus.value.models import (
+from custfocus.value.fitters import (
     BGNBD,
     MBGNBD,
+    ConvergenceWarning,
     GammaGamma,
     ParetoNBD,
     customer_lifetime_value,
 )
+from custfocus.value.fitters.mle import TransactionModel
 from custfocus.value.summary import (
     COUNT_BY,
     TIME_UNITS,
     customer_summary,
-    daily_activity,
-    holdout_purchases,
     spend_statistics,
     sufficient_statistics,
     unit_days,
@@ -71,8 +72,6 @@ from custfocus.value.summary import (
 MODELS = {"bgnbd": BGNBD, "paretonbd": ParetoNBD, "mbgnbd": MBGNBD}
 MODEL_NAMES = {"bgnbd": "BG/NBD", "paretonbd": "Pareto/NBD", "mbgnbd": "MBG/NBD"}
 MIN_REPEAT_BUYERS = 50  # fewer make the Gamma-Gamma parameters too loose to value customers
-DEFAULT_HOLDOUT_WEEKS = 26
-FREQUENCY_BINS = 7  # calibration frequencies 0..6 and "7+", as in Fader, Hardie & Lee (2005)
 DAYS_PER_MONTH = TIME_UNITS["months"]
 _KEYS = ["frequency", "recency", "T"]
 _SUMMARY_ALIASES = {  # column names of other tools' summary files -> ours
@@ -82,7 +81,6 @@ _SUMMARY_ALIASES = {  # column names of other tools' summary files -> ours
 }
 
 Progress = Callable[[str], None]
-TransactionModel = BGNBD | ParetoNBD | MBGNBD
 
 
 @dataclass(frozen=True)
@@ -207,12 +205,16 @@ def _value(summary: ibis.Table, *, model: str, time_unit: str, horizon_months: i
     transaction_model = fit_transaction_model(model, stats)
     step("Customer value: fitting the Gamma-Gamma spend model")
     spend_model, pooled_spend, caveat = _fit_spend(spend_statistics(summary))
+    caveats = [caveat] if caveat else []
+    if transaction_model.standard_errors_.isna().any():
+        caveats.append(f"The {MODEL_NAMES[model]} model's likelihood is flat at its maximum, so its "
+                       "standard errors, and the intervals of the values, cannot be computed.")
     step("Customer value: predicting every customer")
     value = CustomerValue(
         transaction_model=transaction_model, spend_model=spend_model, time_unit=time_unit,
         horizon_months=horizon_months, annual_discount_rate=annual_discount_rate,
         n_customers=int(stats["weight"].sum()), table=summary, histories=stats, model=model,
-        as_of=as_of, pooled_spend=pooled_spend, caveats=(caveat,) if caveat else ())
+        as_of=as_of, pooled_spend=pooled_spend, caveats=tuple(caveats))
     histories = _Histories(stats)
     horizon = horizon_months * DAYS_PER_MONTH / unit_days(time_unit)
     predictions = stats[_KEYS].assign(
@@ -314,7 +316,16 @@ def fit_transaction_model(model: str, stats: pd.DataFrame) -> TransactionModel:
         raise InputError(f"None of the {int(informative['weight'].sum()):,} customers bought on more than one day, "
                          "so the purchase models have no repeat purchases to learn from: no lifetime value "
                          "can be estimated until customers come back.")
-    return MODELS[model]().fit_summary(informative)
+    with warnings.catch_warnings():
+        # Non-convergence becomes the error below; missing standard errors a caveat (_value).
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        fitted = MODELS[model]().fit_frame(informative)
+    if not fitted.converged_:
+        raise ModelNotEstimated(
+            f"The {MODEL_NAMES[model]} model could not be estimated from these "
+            f"{fitted.n_customers_:,.0f} customers' purchases: its fit did not converge, because "
+            f"{fitted.convergence_problem_}.", fitted)
+    return fitted
 
 
 def _fit_spend(spend: pd.DataFrame) -> tuple[GammaGamma | None, float | None, str | None]:
@@ -333,8 +344,9 @@ def _fit_spend(spend: pd.DataFrame) -> tuple[GammaGamma | None, float | None, st
         return None, pooled, (f"Only {repeat_buyers} customers bought twice, too few for the "
                               f"Gamma-Gamma spend model: {fallback}.")
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        model = GammaGamma().fit_summary(spend)
+        # A spend fit that fails falls back to the pooled mean, with the caveat below.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = GammaGamma().fit_frame(spend)
     if not model.converged_ or model.params_["q"] <= 1:
         return None, pooled, ("The Gamma-Gamma spend model does not fit these spends (its mean "
                               f"spend is not finite): {fallback}.")
@@ -470,7 +482,7 @@ def total_clv(value: CustomerValue) -> Estimate:
 def _with_params(model: TransactionModel, params: np.ndarray) -> TransactionModel:
     """A copy of a fitted transaction model with other parameter values (the first ones given)."""
     other = type(model)()
-    other.params_ = dict(zip(model.params_, map(float, params)))
+    other.params_ = dict(zip(model.params_.index, map(float, params)))
     return other
 
 
@@ -513,129 +525,4 @@ def model_report(model) -> dict:
         "n_customers": round(model.n_customers_),
         "n_rows": model.n_rows_,
         "converged": model.converged_,
-    })
-
-
-# --- calibration / holdout -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class HoldoutCheck:
-    """The model fitted on purchases up to ``calibration_end`` against what customers did in the
-    holdout ``(calibration_end, as_of]``.
-
-    - ``predicted`` / ``actual``: total repeat purchase days in the holdout of the calibration
-      customers, predicted from each customer's history (the conditional expectation) and
-      observed; ``relative_error = predicted / actual - 1``.
-    - ``by_frequency``: one row per calibration frequency 0, 1, ..., 6, "7+" (Fader, Hardie &
-      Lee 2005, fig. 4): ``frequency`` (label), ``customers``, ``actual_mean`` with its 95%
-      interval ``actual_low``/``actual_high`` (normal, from the spread within the bin),
-      ``predicted_mean``, ``actual``, ``predicted`` (totals).
-    - ``tracking``: ``week`` 1, 2, ... of the holdout, ``day`` (its last day, the last one may be
-      short), ``actual`` and ``predicted`` cumulative repeat purchases from the start of the
-      holdout; the prediction is unconditional, ``sum_i E[X(T_i + t)] - E[X(T_i)]`` over the
-      calibration customers of age ``T_i``, which shows whether the model follows the flow of
-      purchases over time (Fader, Hardie & Lee 2005, fig. 2).
-    - ``table``: per customer (an Ibis expression): customer_id, frequency, recency, T,
-      holdout_frequency, predicted.
-    """
-
-    model: TransactionModel
-    model_name: str
-    time_unit: str
-    calibration_end: date
-    as_of: date
-    holdout_length: float  # in time_unit
-    n_customers: int
-    predicted: float
-    actual: int
-    by_frequency: pd.DataFrame
-    tracking: pd.DataFrame
-    table: ibis.Table
-
-    @property
-    def relative_error(self) -> float:
-        return self.predicted / self.actual - 1.0 if self.actual else math.nan
-
-
-def calibration_holdout(source: Company | ibis.Table, *, calibration_end: date | None = None,
-                        as_of: date | None = None, model: str = "bgnbd",
-                        time_unit: str = "weeks", count_by: str = "day",
-                        progress: Progress | None = None) -> HoldoutCheck:
-    """Fit ``model`` on the purchases up to ``calibration_end`` (default: ``as_of`` minus
-    :data:`DEFAULT_HOLDOUT_WEEKS` weeks) and compare its predictions for the holdout with what
-    the same customers did in it. See :class:`HoldoutCheck`."""
-    _check_settings(model, time_unit, count_by=count_by)
-    transactions, as_of = _transactions_and_as_of(source, as_of)
-    calibration_end = calibration_end or as_of - timedelta(weeks=DEFAULT_HOLDOUT_WEEKS)
-    if calibration_end >= as_of:
-        raise InputError(f"The calibration period must end before as_of ({as_of}), not on "
-                         f"{calibration_end}.")
-    step = progress or (lambda message: None)
-    step("Holdout check: summarising the calibration period")
-    summary = customer_summary(transactions, as_of=as_of, time_unit=time_unit,
-                               calibration_end=calibration_end, count_by=count_by).cache()
-    stats = sufficient_statistics(summary)
-    step(f"Holdout check: fitting the {MODEL_NAMES.get(model, model)} model")
-    fitted = fit_transaction_model(model, stats)
-    length = (as_of - calibration_end).days / unit_days(time_unit)
-    predicted = _Histories(stats).expected(
-        fitted, lambda x, t_x, T: fitted.expected_purchases(length, x, t_x, T))
-    predictions = stats[_KEYS].assign(predicted=predicted)
-    step("Holdout check: comparing with the holdout")
-    holdout = holdout_purchases(transactions, calibration_end, as_of, time_unit, count_by)
-    per_customer = summary.join(holdout, "customer_id").join(ibis.memtable(predictions), _KEYS)
-    per_customer = per_customer.select("customer_id", *_KEYS, "holdout_frequency", "predicted")
-    by_frequency = _by_frequency(per_customer)
-    return HoldoutCheck(
-        model=fitted, model_name=MODEL_NAMES[model], time_unit=time_unit,
-        calibration_end=calibration_end, as_of=as_of, holdout_length=length,
-        n_customers=int(stats["weight"].sum()),
-        predicted=float(by_frequency["predicted"].sum()),
-        actual=int(by_frequency["actual"].sum()), by_frequency=by_frequency,
-        tracking=_tracking(transactions, summary, stats, fitted, calibration_end, as_of,
-                           unit_days(time_unit), count_by),
-        table=per_customer)
-
-
-def _by_frequency(per_customer: ibis.Table) -> pd.DataFrame:
-    t = per_customer.mutate(bin=ibis.least(per_customer.frequency, FREQUENCY_BINS))
-    hf = t.holdout_frequency.cast("float64")
-    frame = t.group_by("bin").agg(
-        customers=t.count(), actual=t.holdout_frequency.sum(), actual_squares=(hf * hf).sum(),
-        predicted=t.predicted.sum(),
-    ).to_pandas().sort_values("bin", ignore_index=True)
-    n = frame["customers"].to_numpy(dtype=float)
-    mean = frame["actual"] / n
-    variance = np.maximum(frame["actual_squares"] / n - mean**2, 0.0) * n / np.maximum(n - 1, 1)
-    half = Z95 * np.sqrt(variance / n)
-    labels = [f"{b}+" if b == FREQUENCY_BINS else str(b) for b in frame["bin"]]
-    return pd.DataFrame({
-        "frequency": labels, "customers": frame["customers"].astype("int64"),
-        "actual_mean": mean, "actual_low": mean - half, "actual_high": mean + half,
-        "predicted_mean": frame["predicted"] / n,
-        "actual": frame["actual"].astype("int64"), "predicted": frame["predicted"],
-    })
-
-
-def _tracking(transactions, summary, stats, fitted, calibration_end: date, as_of: date,
-              unit: float, count_by: str) -> pd.DataFrame:
-    holdout_days = (as_of - calibration_end).days
-    weeks = np.arange(1, math.ceil(holdout_days / 7) + 1)
-    day = np.minimum(7 * weeks, holdout_days)  # days into the holdout at each week's end
-    # Actual: purchases of calibration customers, counted per holdout week in the engine.
-    d = daily_activity(transactions, after=calibration_end, until=as_of, count_by=count_by)
-    d = d.semi_join(summary, "customer_id")
-    start = (calibration_end - date(1970, 1, 1)).days
-    d = d.mutate(week=((d.date.epoch_days() - start - 1) // 7 + 1).cast("int64"))
-    counts = d.group_by("week").agg(purchases=d.purchases.sum()).to_pandas()
-    per_week = counts.set_index("week")["purchases"].reindex(weeks, fill_value=0)
-    # Predicted: E[X(T + t)] - E[X(T)] summed over the customers of each age T.
-    ages = stats.groupby("T")["weight"].sum()
-    age = ages.index.to_numpy(dtype=float)[:, None]
-    t = day[None, :] / unit
-    gained = fitted.expected_purchases_new(age + t) - fitted.expected_purchases_new(age)
-    return pd.DataFrame({
-        "week": weeks, "day": day, "actual": np.cumsum(per_week.to_numpy()).astype("int64"),
-        "predicted": ages.to_numpy(dtype=float) @ gained,
     })

@@ -1,5 +1,6 @@
-"""The value section of the report: what customers are worth, and what they earn after the cost
-of serving them.
+"""The value section of the report: what customers are worth over the coming months, and how
+well the model predicted a held-out period. (What they earn after the cost of serving them is the
+profitability section, :mod:`custfocus.profitability.presentation`.)
 
 ``Section.data`` keys (JSON; money in the company's currency):
 
@@ -9,10 +10,11 @@ of serving them.
   (:func:`custfocus.value.charts.clv_distribution_chart`).
 - ``parameters``: the fitted parameters table's data.
 - ``holdout_by_frequency`` and ``holdout_tracking``: the calibration / holdout check
-  (:class:`custfocus.value.clv.HoldoutCheck`), with ``calibration_end``, ``predicted``, ``actual``
+  (:class:`custfocus.value.holdout.HoldoutCheck`), with ``calibration_end``, ``predicted``, ``actual``
   and ``relative_error`` under ``holdout``; absent, with a caveat, when the history is too short.
-- the profitability keys of :func:`custfocus.value.profitability.profitability_data`
-  (``whale_curve``, ``tiers``, ``acquisition_by_channel``, ...; see docs/profitability.md).
+
+When the purchase model could not be estimated (its fit did not converge), the section is not
+available and says why: no value is shown from a model that did not converge.
 """
 
 from __future__ import annotations
@@ -23,24 +25,19 @@ import pandas as pd
 
 from custfocus.data.company import Company
 from custfocus.errors import CustfocusError
-from custfocus.stats import to_jsonable
 from custfocus.section import Chart, Context, Headline, Section, TableView
+from custfocus.stats import to_jsonable
 from custfocus.value.charts import (
     clv_distribution_chart,
     holdout_frequency_chart,
     holdout_tracking_chart,
     parameter_table,
 )
-from custfocus.value.clv import DEFAULT_HOLDOUT_WEEKS, calibration_holdout, clv_report, shared_value
-from custfocus.value.profitability import (
-    profitability,
-    profitability_charts,
-    profitability_data,
-    profitability_headlines,
-)
+from custfocus.value.clv import clv_report, shared_value
+from custfocus.value.holdout import DEFAULT_HOLDOUT_WEEKS, calibration_holdout
 
 KEY = "value"
-TITLE = "Value: what customers are worth after the cost of serving them"
+TITLE = "Value: what customers are worth"
 MIN_CUSTOMERS = 200  # below this the models' parameters are too uncertain to act on
 # A holdout check needs a calibration period at least as long as the holdout itself.
 MIN_HISTORY = timedelta(weeks=2 * DEFAULT_HOLDOUT_WEEKS)
@@ -55,7 +52,7 @@ def section(company: Company, context: Context) -> Section:
         value = shared_value(company, context)
     except CustfocusError as failure:
         return Section(key=KEY, title=TITLE, available=False,
-                       reason=f"Not available: customers' value could not be estimated ({failure}).")
+                       reason=f"Not available: customers' value could not be estimated. {failure}")
     report = clv_report(value)
     result = Section(KEY, TITLE, data={"clv": report}, caveats=list(value.caveats))
     if value.n_customers < MIN_CUSTOMERS:
@@ -88,21 +85,13 @@ def section(company: Company, context: Context) -> Section:
 
     _add_holdout(result, company, step)
 
-    step("Profitability: profit after cost to serve")
-    profits = profitability(company, clv=value.table.select("customer_id", "clv"), progress=step)
-    result.headlines.extend(profitability_headlines(profits))
-    result.charts.extend(profitability_charts(profits))
-    result.caveats.extend(profits.caveats)
-    result.data.update(profitability_data(profits))
-
     deciles = result.data["clv_distribution"].get("deciles") or [{}]
     top_share = deciles[0].get("share")
     result.summary = (
         f"The {report['n_customers']:,} customers are expected to bring {clv.get('estimate') or 0:,.0f} {company.currency} over the "
         f"next {value.horizon_months} months"
         + (f", {top_share:.0%} of it from the most valuable tenth" if top_share is not None else "")
-        + f"; from {profits.period_start or 'the start'} to {profits.as_of} they made "
-          f"{profits.totals['profit']:,.0f} {company.currency} of profit after the cost of serving them."
+        + "."
         if clv.get("estimate") is not None else
         "No spend is known, so customers' value cannot be estimated; purchase predictions are shown.")
     return result

@@ -93,3 +93,21 @@ def simulate_gamma_gamma(frequency, p: float, q: float, gamma: float, seed=None)
     has = x > 0
     out[has] = rng.gamma(p * x[has], 1.0 / (nu[has] * x[has]))
     return out
+
+
+def simulate_bgbb(n: int, alpha: float, beta: float, gamma: float, delta: float, n_periods=6,
+                  seed=None) -> pd.DataFrame:
+    """BG/BB (Fader, Hardie & Shang 2010): at each of ``n_periods`` opportunities after the first
+    transaction a customer first drops out for good with probability theta ~ Beta(gamma, delta),
+    and if still alive transacts with probability p ~ Beta(alpha, beta). Columns ``frequency``,
+    ``recency`` (the opportunity of the last transaction, 0 without one) and ``n_periods``."""
+    rng = np.random.default_rng(seed)
+    periods = np.broadcast_to(np.asarray(n_periods, dtype=np.int64), (n,))
+    p = rng.beta(alpha, beta, n)
+    theta = rng.beta(gamma, delta, n)
+    alive_for = np.minimum(rng.geometric(theta) - 1, periods)  # opportunities survived
+    opportunity = np.arange(1, periods.max() + 1)[None, :]
+    bought = (rng.random((n, opportunity.size)) < p[:, None]) & (opportunity <= alive_for[:, None])
+    return pd.DataFrame({"frequency": bought.sum(axis=1),
+                         "recency": np.where(bought, opportunity, 0).max(axis=1),
+                         "n_periods": periods})

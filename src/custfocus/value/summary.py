@@ -10,9 +10,12 @@ Conventions (those of ``lifetimes.utils.summary_data_from_transaction_data`` wit
 ``freq_multiplier`` = the days of the time unit, so that both give the same numbers):
 
 - A *purchase day* is a calendar day on which the customer has at least one row with
-  ``amount > 0``; refunds (negative amounts) and zero rows are not purchases. By default
+  ``amount >= 0``. A row of amount 0 (a free order: a gift, a voucher, a replacement) is a
+  purchase occasion that brings no revenue: the customer came and took something, so the
+  customer is in the summary and the day counts in frequency, recency and T, at a spend of 0.
+  A refund (negative amount) is never a purchase: it makes no customer active. By default
   (``count_by="day"``) several rows or orders on one day are one purchase occasion.
-  ``count_by="order"`` counts every row with ``amount > 0`` as a purchase instead (the data
+  ``count_by="order"`` counts every row with ``amount >= 0`` as a purchase instead (the data
   contract's "one row per purchase"); use it when rows are orders and customers often order
   twice a day: counting days then loses purchases and biases the purchase rate down (on the demo
   company, by 2-3%).
@@ -28,7 +31,7 @@ Conventions (those of ``lifetimes.utils.summary_data_from_transaction_data`` wit
   *months*, which changes the frequency, so it is not used). The purchase occasion stays the day
   in every unit: the time unit only scales recency, T and the rate parameter alpha (or beta).
 - ``monetary_value`` = mean spend per repeat purchase day, a day's spend being the sum of its
-  positive amounts; 0 when ``frequency`` is 0 (the first day's spend is left out, as lifetimes and
+  amounts that are not refunds (free orders add 0); 0 when ``frequency`` is 0 (the first day's spend is left out, as lifetimes and
   the Gamma-Gamma model do). With ``count_by="order"`` it is the mean amount of the repeat orders,
   the first order being worth the mean of the first day's orders (the day's order is unknown).
 - ``revenue`` = the sum of all amounts (refunds included) over the observation, first day included.
@@ -140,9 +143,10 @@ def sufficient_statistics(summary: ibis.Table, with_spend: bool = False) -> pd.D
 
 def spend_statistics(summary: ibis.Table) -> pd.DataFrame:
     """Distinct ``(frequency, monetary_value)`` rows of repeat buyers with ``weight``: the data
-    of the Gamma-Gamma model, merged in the engine."""
+    of the Gamma-Gamma model, merged in the engine. Repeat buyers whose repeat purchases were all
+    free (``monetary_value`` 0) are left out: the model's spends are positive."""
     keys = ["frequency", "monetary_value"]
-    buyers = summary.filter(summary.frequency > 0)
+    buyers = summary.filter((summary.frequency > 0) & (summary.monetary_value > 0))
     merged = buyers.group_by(keys).agg(weight=buyers.count())
     return _pulled(merged, keys)
 
@@ -168,8 +172,9 @@ def daily_activity(transactions: ibis.Table, *, after: date | None, until: date,
                    count_by: str = "day") -> ibis.Table:
     """One row per customer and day with rows in ``(after, until]`` (``after=None``: from the
     start): ``date``, ``purchases`` (1 on a purchase day, or its number of rows with
-    ``amount > 0`` with ``count_by="order"``; 0 on a day of refunds only), ``spend`` = the sum of
-    its positive amounts (NULL without purchases) and ``net`` = the sum of all its amounts."""
+    ``amount >= 0`` with ``count_by="order"``; 0 on a day of refunds only), ``spend`` = the sum
+    of its amounts that are not refunds (NULL without purchases) and ``net`` = the sum of all
+    its amounts."""
     if count_by not in COUNT_BY:
         raise ValueError(f"count_by must be one of {', '.join(COUNT_BY)}, not '{count_by}'.")
     t = transactions.select("customer_id", "amount", date=transactions.date.cast("date"))
@@ -177,7 +182,7 @@ def daily_activity(transactions: ibis.Table, *, after: date | None, until: date,
     if after is not None:
         window &= t.date > after
     t = t.filter(window)
-    bought = t.amount > 0
+    bought = t.amount >= 0  # a free order is a purchase occasion; a refund is not
     purchases = bought.sum() if count_by == "order" else bought.any().ifelse(1, 0)
     return t.group_by(["customer_id", "date"]).agg(
         purchases=purchases.cast("int64"), spend=t.amount.sum(where=bought), net=t.amount.sum())

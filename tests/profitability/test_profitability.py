@@ -17,7 +17,7 @@ from custfocus.data.company import Company
 from custfocus.demo import PLANTED
 from custfocus.data.loading import load_frames
 from custfocus.stats import wilson_interval
-from custfocus.value.profitability import (
+from custfocus.profitability.analysis import (
     ABOVE,
     BELOW,
     CORE,
@@ -29,11 +29,13 @@ from custfocus.value.profitability import (
     period_start,
     profit_tiers,
     profitability,
+    profitability_by,
+    whale_curve,
+)
+from custfocus.profitability.presentation import (
     profitability_charts,
     profitability_data,
     profitability_headlines,
-    profitability_by,
-    whale_curve,
 )
 
 HAND_AS_OF = date(2024, 6, 30)
