@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from custfocus.cli import app
+from custfocus.errors import InputError
 from custfocus import demo
 
 runner = CliRunner()
@@ -326,6 +327,10 @@ def test_demo_does_not_overwrite_a_company(tmp_path):
     demo.write(demo.generate(customers=100, seed=1), earlier)
     demo.check_target(earlier)
     demo.check_target(company, force=True)
+    # ... but not once it holds something of the user's.
+    (earlier / "notes.txt").write_text("mine")
+    with pytest.raises(InputError, match="already holds files the demo did not write"):
+        demo.check_target(earlier)
 
 
 # --- unusual companies get sentences ------------------------------------------------------------------
