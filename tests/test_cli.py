@@ -273,6 +273,18 @@ def test_an_internal_error_is_one_literal_sentence_and_a_traceback_only_when_deb
     assert isinstance(debugging.exception, RuntimeError)
 
 
+def test_a_file_system_refusal_is_a_sentence(small_folder, tmp_path, monkeypatch):
+    import custfocus.report
+
+    def refused(company, html_path, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(html_path))
+
+    monkeypatch.setattr(custfocus.report, "write_report", refused)
+    result = run("report", small_folder, "--out", tmp_path / "[x] r.html")
+    assert result.exit_code == 1
+    assert f"Error: could not read or write {tmp_path / '[x] r.html'}: Permission denied." in result.output
+
+
 # --- plausibility of every option ---------------------------------------------------------------------
 
 

@@ -143,7 +143,7 @@ def company_command(omit: Iterable[str] = ()) -> Callable[[Callable], Callable]:
     def register(function: Callable) -> Callable:
         own = list(inspect.signature(function, eval_str=True).parameters.values())[1:]
         added = [inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default,
-                                                              annotation=hints[f.name]) for f in shared]
+                                   annotation=hints[f.name]) for f in shared]
         own = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own]
 
         @functools.wraps(function)
@@ -186,7 +186,7 @@ def handles_errors(function: Callable) -> Callable:
             if os.environ.get(DEBUG_VARIABLE) == "1":
                 raise
             where = f" {failure.filename}" if failure.filename else ""
-            say(err, "Error:", "red", f"could not use{where}: {failure.strerror or failure}.")
+            say(err, "Error:", "red", f"could not read or write{where}: {failure.strerror or failure}.")
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
             err.print("Interrupted.")
@@ -371,7 +371,8 @@ def report(
     """Write the customer-focus briefing: one self-contained HTML file (and JSON)."""
     from custfocus.report import write_report
 
-    writable_file(out_path, "--out"), writable_file(json_path, "--json")
+    writable_file(out_path, "--out")
+    writable_file(json_path, "--json")
 
     def print_paths(paths):
         out.print(f"Report: {paths[0].resolve()}")
