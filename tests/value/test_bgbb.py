@@ -1,6 +1,6 @@
 """The BG/BB model: Fader, Hardie & Shang (2010) on the donations data (published estimates,
-log-likelihood and tables), its closed forms against direct sums, gradients, and recovery of
-simulated parameters."""
+log-likelihood and tables), its closed forms against direct sums, and recovery of simulated
+parameters (its gradient is checked with the other models' in test_value_models.py)."""
 
 from __future__ import annotations
 
@@ -55,22 +55,6 @@ def test_probability_alive_falls_with_time_since_the_last_donation(bgbb):
     # FHS (2010) table 6: for a fixed frequency, the longer since the last donation, the lower.
     chances = bgbb.probability_alive([3, 3, 3], [3, 4, 6], [6, 6, 6])
     assert chances[0] < chances[1] < chances[2] <= 1
-
-
-def test_analytic_gradient_matches_finite_differences(donations):
-    model = BGBB()
-    d = donations
-    data = model._prepare(*(d[c].to_numpy(float) for c in ("frequency", "recency", "periods")),
-                          weights=d["weights"].to_numpy(float))
-    theta = np.array([1.5, 0.6, 0.8, 2.0])
-    _, g, _ = model._loglik(theta, data, 1)
-    for j in range(theta.size):
-        h = 1e-6 * theta[j]
-        up, down = theta.copy(), theta.copy()
-        up[j] += h
-        down[j] -= h
-        fd = (model._loglik(up, data, 0)[0] - model._loglik(down, data, 0)[0]) / (2 * h)
-        assert g[j] == pytest.approx(fd, rel=1e-6, abs=1e-4)
 
 
 def test_recovers_simulated_parameters():

@@ -123,4 +123,4 @@ def test_duckdb_and_spark_give_the_same_check(duckdb_engine, spark_engine, small
     for part in ("by_frequency", "tracking"):
         pd.testing.assert_frame_equal(*(getattr(c, part) for c in checks), check_dtype=False,
                                       rtol=1e-9)
-    assert checks[0].model.params_ == pytest.approx(checks[1].model.params_, rel=1e-9)
+    assert checks[0].model.params_.to_dict() == pytest.approx(checks[1].model.params_.to_dict(), rel=1e-9)

@@ -50,6 +50,30 @@ def _fit_rft(cls, data, **settings):
     return cls(**settings).fit(data["frequency"], data["recency"], data["T"])
 
 
+def _alive_chances_are_probabilities(model, frequencies, step=10.0):
+    for freq in np.arange(0, 100, step) if frequencies is None else frequencies:
+        for recency in np.arange(0, 100, step):
+            for age in np.arange(recency, 100, step):
+                assert 0.0 <= model.conditional_probability_alive(freq, recency, age) <= 1.0
+
+
+def _alive_matrix_matches_single_calls(model):
+    Z = model.conditional_probability_alive_matrix()
+    max_t = int(model.data["T"].max())
+    for t_x in range(Z.shape[0]):
+        for x in range(Z.shape[1]):
+            assert Z[t_x][x] == model.conditional_probability_alive(x, t_x, max_t)
+    return Z
+
+
+def _fit_keeps_the_index(cls, data, *columns):
+    index = range(len(data), 0, -1)
+    fitted = cls().fit(*(data[c] for c in columns), index=index)
+    assert (fitted.data.index == np.asarray(index)).all()
+    fitted = cls().fit(*(data[c] for c in columns), index=None)
+    assert not (fitted.data.index == np.asarray(index)).all()
+
+
 # ---------------------------------------------------------------------------------------------
 # BetaGeoBetaBinomFitter (Fader, Hardie & Shang 2010, donations data)
 # ---------------------------------------------------------------------------------------------
@@ -101,13 +125,8 @@ class TestBetaGeoBetaBinomFitter:
         npt.assert_almost_equal(expected, estimated, decimal=0)
 
     def test_fit_with_index(self, donations):
-        index = range(len(donations), 0, -1)
-        bbtf = lt.BetaGeoBetaBinomFitter().fit(donations["frequency"], donations["recency"],
-                                               donations["periods"], donations["weights"], index=index)
-        assert (bbtf.data.index == np.asarray(index)).all()
-        bbtf = lt.BetaGeoBetaBinomFitter().fit(donations["frequency"], donations["recency"],
-                                               donations["periods"], donations["weights"], index=None)
-        assert not (bbtf.data.index == np.asarray(index)).all()
+        _fit_keeps_the_index(lt.BetaGeoBetaBinomFitter, donations, "frequency", "recency", "periods",
+                             "weights")
 
     def test_fit_with_and_without_weights(self, bbtf, donations):
         exploded_dataset = donations.loc[donations.index.repeat(donations["weights"]),
@@ -166,12 +185,8 @@ class TestGammaGammaFitter:
         npt.assert_allclose(ggf_clv.values, utils_clv.values, rtol=1e-12)
 
     def test_fit_with_index(self, cdnow_customers_with_monetary_value):
-        returning = _returning(cdnow_customers_with_monetary_value)
-        index = range(len(returning), 0, -1)
-        ggf = lt.GammaGammaFitter().fit(returning["frequency"], returning["monetary_value"], index=index)
-        assert (ggf.data.index == np.asarray(index)).all()
-        ggf = lt.GammaGammaFitter().fit(returning["frequency"], returning["monetary_value"], index=None)
-        assert not (ggf.data.index == np.asarray(index)).all()
+        _fit_keeps_the_index(lt.GammaGammaFitter, _returning(cdnow_customers_with_monetary_value),
+                             "frequency", "monetary_value")
 
     def test_params_out_is_close_to_Hardie_paper_with_q_constraint(self, cdnow_customers_with_monetary_value):
         returning = _returning(cdnow_customers_with_monetary_value)
@@ -254,10 +269,7 @@ class TestParetoNBDFitter:
         assert abs(left - right) < 0.05
 
     def test_conditional_probability_alive_is_between_0_and_1(self, ptf):
-        for freq in np.arange(0, 100, 10.0):
-            for recency in np.arange(0, 100, 10.0):
-                for t in np.arange(recency, 100, 10.0):
-                    assert 0.0 <= ptf.conditional_probability_alive(freq, recency, t) <= 1.0
+        _alive_chances_are_probabilities(ptf, None)
 
     def test_conditional_probability_alive(self):
         """Target taken from page 8,
@@ -277,20 +289,10 @@ class TestParetoNBDFitter:
                    for r in ptf.conditional_probability_alive(freq, rec, age))
 
     def test_conditional_probability_alive_matrix(self, ptf):
-        Z = ptf.conditional_probability_alive_matrix()
-        max_t = int(ptf.data["T"].max())
-        for t_x in range(Z.shape[0]):
-            for x in range(Z.shape[1]):
-                assert Z[t_x][x] == ptf.conditional_probability_alive(x, t_x, max_t)
+        _alive_matrix_matches_single_calls(ptf)
 
     def test_fit_with_index(self, cdnow_customers):
-        index = range(len(cdnow_customers), 0, -1)
-        ptf = lt.ParetoNBDFitter().fit(cdnow_customers["frequency"], cdnow_customers["recency"],
-                                       cdnow_customers["T"], index=index)
-        assert (ptf.data.index == np.asarray(index)).all()
-        ptf = lt.ParetoNBDFitter().fit(cdnow_customers["frequency"], cdnow_customers["recency"],
-                                       cdnow_customers["T"], index=None)
-        assert not (ptf.data.index == np.asarray(index)).all()
+        _fit_keeps_the_index(lt.ParetoNBDFitter, cdnow_customers, "frequency", "recency", "T")
 
     def test_conditional_probability_of_n_purchases_up_to_time_is_between_0_and_1(self, ptf):
         """A random subset of the parameter space, as in lifetimes (5 values of each input)."""
@@ -364,10 +366,7 @@ class TestBetaGeoFitter:
         assert bgf.conditional_probability_alive(0, 1, 1) == 1.0
 
     def test_conditional_probability_alive_is_between_0_and_1(self, bgf):
-        for i in range(0, 100, 10):
-            for j in range(0, 100, 10):
-                for k in range(j, 100, 10):
-                    assert 0 <= bgf.conditional_probability_alive(i, j, k) <= 1.0
+        _alive_chances_are_probabilities(bgf, range(0, 100, 10))
 
     def test_penalizer_term_will_shrink_coefs_to_0(self, bgf, cdnow_customers):
         params_1 = bgf.params_
@@ -377,12 +376,7 @@ class TestBetaGeoFitter:
         assert np.all(params_3 < params_2)
 
     def test_conditional_probability_alive_matrix(self, bgf):
-        Z = bgf.conditional_probability_alive_matrix()
-        max_t = int(bgf.data["T"].max())
-        assert Z[0][0] == 1
-        for t_x in range(Z.shape[0]):
-            for x in range(Z.shape[1]):
-                assert Z[t_x][x] == bgf.conditional_probability_alive(x, t_x, max_t)
+        assert _alive_matrix_matches_single_calls(bgf)[0][0] == 1
 
     def test_probability_of_n_purchases_up_to_time_same_as_R_BTYD(self):
         """ See https://cran.r-project.org/web/packages/BTYD/BTYD.pdf """
@@ -406,13 +400,7 @@ class TestBetaGeoFitter:
                        - bgf.conditional_probability_alive(1, recency, age)) < 10e-5
 
     def test_fit_with_index(self, cdnow_customers):
-        index = range(len(cdnow_customers), 0, -1)
-        bgf = lt.BetaGeoFitter(penalizer_coef=0.0).fit(
-            cdnow_customers["frequency"], cdnow_customers["recency"], cdnow_customers["T"], index=index)
-        assert (bgf.data.index == np.asarray(index)).all()
-        bgf = lt.BetaGeoFitter(penalizer_coef=0.0).fit(
-            cdnow_customers["frequency"], cdnow_customers["recency"], cdnow_customers["T"], index=None)
-        assert not (bgf.data.index == np.asarray(index)).all()
+        _fit_keeps_the_index(lt.BetaGeoFitter, cdnow_customers, "frequency", "recency", "T")
 
     def test_no_runtime_warnings_high_frequency(self, cdnow_customers):
         old_settings = np.seterr(all="raise")
@@ -470,10 +458,7 @@ class TestModifiedBetaGammaFitter:
         assert mbgf.conditional_probability_alive(0, 1, 1) < 1.0
 
     def test_conditional_probability_alive_is_between_0_and_1(self, mbgf):
-        for i in range(0, 100, 10):
-            for j in range(0, 100, 10):
-                for k in range(j, 100, 10):
-                    assert 0 <= mbgf.conditional_probability_alive(i, j, k) <= 1.0
+        _alive_chances_are_probabilities(mbgf, range(0, 100, 10))
 
     def test_penalizer_term_will_shrink_coefs_to_0(self, mbgf, cdnow_customers):
         params_1 = mbgf.params_
@@ -483,11 +468,7 @@ class TestModifiedBetaGammaFitter:
         assert params_3.sum() < params_2.sum()
 
     def test_conditional_probability_alive_matrix(self, mbgf):
-        Z = mbgf.conditional_probability_alive_matrix()
-        max_t = int(mbgf.data["T"].max())
-        for t_x in range(Z.shape[0]):
-            for x in range(Z.shape[1]):
-                assert Z[t_x][x] == mbgf.conditional_probability_alive(x, t_x, max_t)
+        _alive_matrix_matches_single_calls(mbgf)
 
     def test_probability_of_n_purchases_up_to_time_same_as_R_BTYD(self):
         """ See https://cran.r-project.org/web/packages/BTYD/BTYD.pdf """
@@ -524,13 +505,7 @@ class TestModifiedBetaGammaFitter:
         npt.assert_almost_equal(thirty_day_prediction_from_daily_data, thirty_day_prediction_from_hourly_data)
 
     def test_fit_with_index(self, cdnow_customers):
-        index = range(len(cdnow_customers), 0, -1)
-        mbgf = lt.ModifiedBetaGeoFitter().fit(
-            cdnow_customers["frequency"], cdnow_customers["recency"], cdnow_customers["T"], index=index)
-        assert (mbgf.data.index == np.asarray(index)).all()
-        mbgf = lt.ModifiedBetaGeoFitter().fit(
-            cdnow_customers["frequency"], cdnow_customers["recency"], cdnow_customers["T"], index=None)
-        assert not (mbgf.data.index == np.asarray(index)).all()
+        _fit_keeps_the_index(lt.ModifiedBetaGeoFitter, cdnow_customers, "frequency", "recency", "T")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -166,6 +166,12 @@ MODELS = [
 
 
 def _data_for(model, frame):
+    if isinstance(model, BGBB):  # discrete opportunities: the donations of Fader, Hardie & Shang
+        from lifetimes.datasets import load_donations
+
+        d = load_donations()
+        return model._prepare(*(d[c].to_numpy(float) for c in ("frequency", "recency", "periods")),
+                              weights=d["weights"].to_numpy(float))
     if isinstance(model, GammaGamma):
         rep = frame[frame["frequency"] > 0]
         return model._prepare(rep["frequency"].to_numpy(float), rep["monetary"].to_numpy(float),
@@ -174,8 +180,9 @@ def _data_for(model, frame):
     return model._prepare(x.astype(float), t, T, weights=np.ones(x.size))
 
 
-@pytest.mark.parametrize("cls,params", MODELS + [(GammaGamma, {"p": 5.0, "q": 3.0,
-                                                               "gamma": 12.0})])
+@pytest.mark.parametrize("cls,params", MODELS + [
+    (GammaGamma, {"p": 5.0, "q": 3.0, "gamma": 12.0}),
+    (BGBB, {"alpha": 1.5, "beta": 0.6, "gamma": 0.8, "delta": 2.0})])
 def test_analytic_gradient_matches_finite_differences(cls, params, cdnow):
     model = cls()
     data = _data_for(model, cdnow)

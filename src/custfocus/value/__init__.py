@@ -31,7 +31,6 @@ from custfocus.value.holdout import HoldoutCheck, calibration_holdout
 from custfocus.value.summary import customer_summary, holdout_purchases, sufficient_statistics
 
 __all__ = [
-    "section",
     "BGBB",
     "BGNBD",
     "MBGNBD",
@@ -49,6 +48,7 @@ __all__ = [
     "holdout_purchases",
     "merge_equal_rows",
     "read_summary",
+    "section",
     "shared_value",
     "sufficient_statistics",
     "write_predictions",

@@ -27,7 +27,7 @@ from scipy.special import betaln, digamma, gammaln
 
 from custfocus.value.fitters.mle import (
     MaximumLikelihoodModel,
-    _as_float,
+    _checked_columns,
     _Data,
     _weights_column,
 )
@@ -43,6 +43,8 @@ class BGBB(MaximumLikelihoodModel):
     """
 
     _param_names = ("alpha", "beta", "gamma", "delta")
+    _limits = ((("alpha", "beta"), "every customer seems to transact with the same probability"),
+               (("gamma", "delta"), "every customer seems to have the same chance of dropping out"))
     _analytic_hessian = False
 
     def fit(self, frequency, recency, n_periods, weights=None, initial_params=None):
@@ -220,13 +222,8 @@ def _one_minus_ratio_over(n, t, gamma, delta):
 
 
 def _check_opportunities(frequency, recency, n_periods, weights=None):
-    x = _as_float("frequency", frequency)
-    t_x = _as_float("recency", recency)
-    n = _as_float("n_periods", n_periods)
-    if not (x.size == t_x.size == n.size):
-        raise ValueError("frequency, recency and n_periods must have the same length")
-    if x.size == 0:
-        raise ValueError("no customers")
+    (x, t_x, n), w = _checked_columns(weights, frequency=frequency, recency=recency,
+                                      n_periods=n_periods)
     for name, values in (("frequency", x), ("recency", t_x), ("n_periods", n)):
         if np.any(values != np.round(values)):
             raise ValueError(f"{name} must be whole numbers of opportunities")
@@ -237,11 +234,6 @@ def _check_opportunities(frequency, recency, n_periods, weights=None):
     if np.any((x > 0) & ((t_x < x) | (t_x > n))):
         raise ValueError("recency must satisfy frequency <= recency <= n_periods")
     t_x = np.where(x > 0, t_x, 0.0)
-    w = np.ones(x.size) if weights is None else _as_float("weights", weights)
-    if w.size != x.size:
-        raise ValueError("weights must have the same length as frequency")
-    if np.any(w < 0):
-        raise ValueError("weights must be >= 0")
     keep = w > 0
     if not keep.any():
         raise ValueError("all weights are zero")

@@ -10,8 +10,6 @@ from scipy.special import betainc, betaln, digamma, expit, gammaln
 
 from custfocus.value.fitters.mle import (
     TransactionModel,
-    _Data,
-    _frequency_table,
     _trigamma,
     _wsum,
 )
@@ -33,15 +31,13 @@ class BetaGeometricModel(TransactionModel):
     """
 
     _param_names = ("r", "alpha", "a", "b")
+    _limits = ((("r", "alpha"), "every customer seems to buy at the same rate"),
+               (("a", "b"), "every customer seems to have the same chance of dropping out"))
     _analytic_hessian = True
     _shift = 0
 
     def _prepare(self, x, t_x, T, weights):
-        d = _Data()
-        d.total_weight = float(weights.sum())
-        d.sum_x = _wsum(weights, x)
-        d.sum_T = _wsum(weights, T)
-        d.ux, d.wx, inv = _frequency_table(x, weights)
+        d, inv = self._count_data(x, T, weights)
         if self._shift == 0:
             drop = x > 0
             d.T0, d.w0 = T[~drop], weights[~drop]

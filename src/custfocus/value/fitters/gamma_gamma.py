@@ -11,7 +11,7 @@ from scipy.special import digamma, gammaln
 
 from custfocus.value.fitters.mle import (
     MaximumLikelihoodModel,
-    _as_float,
+    _checked_columns,
     _Data,
     _trigamma,
     _weights_column,
@@ -30,19 +30,14 @@ class GammaGamma(MaximumLikelihoodModel):
     """
 
     _param_names = ("p", "q", "gamma")
+    _limits = ((("q", "gamma"), "every customer seems to spend the same on average"),)
     _analytic_hessian = True
 
     def fit(self, frequency, monetary, weights=None, initial_params=None):
         """Fit on customers' repeat-purchase counts and average spends; rows with frequency 0
         are ignored (they carry no spend information). ``initial_params`` overrides the setting
         of the same name for this fit."""
-        x = _as_float("frequency", frequency)
-        mv = _as_float("monetary", monetary)
-        if x.size != mv.size:
-            raise ValueError("frequency and monetary must have the same length")
-        w = np.ones(x.size) if weights is None else _as_float("weights", weights)
-        if np.any(w < 0):
-            raise ValueError("weights must be >= 0")
+        (x, mv), w = _checked_columns(weights, frequency=frequency, monetary=monetary)
         keep = (x > 0) & (w > 0)
         x, mv, w = x[keep], mv[keep], w[keep]
         if x.size == 0:
@@ -105,9 +100,7 @@ class GammaGamma(MaximumLikelihoodModel):
         return ll, g, H
 
     def log_likelihood(self, frequency, monetary, weights=None, params=None) -> float:
-        x = _as_float("frequency", frequency)
-        mv = _as_float("monetary", monetary)
-        w = np.ones(x.size) if weights is None else _as_float("weights", weights)
+        (x, mv), w = _checked_columns(weights, frequency=frequency, monetary=monetary)
         keep = x > 0
         theta = self._theta() if params is None else np.array(
             [params[k] for k in self._param_names], dtype=float)

@@ -77,14 +77,24 @@ def _as_float(name, v) -> np.ndarray:
     return arr
 
 
-def _check_rft(frequency, recency, T, weights=None):
-    x = _as_float("frequency", frequency)
-    t_x = _as_float("recency", recency)
-    T = _as_float("T", T)
-    if not (x.size == t_x.size == T.size):
-        raise ValueError("frequency, recency and T must have the same length")
-    if x.size == 0:
+def _checked_columns(weights, **columns) -> tuple[list[np.ndarray], np.ndarray]:
+    """The named data columns as float arrays, and the weights (1 by default), checked: finite,
+    of one length, at least one row, weights >= 0."""
+    arrays = [_as_float(name, values) for name, values in columns.items()]
+    if len({a.size for a in arrays}) != 1:
+        raise ValueError(f"{', '.join(columns)} must have the same length")
+    if arrays[0].size == 0:
         raise ValueError("no customers")
+    w = np.ones(arrays[0].size) if weights is None else _as_float("weights", weights)
+    if w.size != arrays[0].size:
+        raise ValueError("weights must have the same length as frequency")
+    if np.any(w < 0):
+        raise ValueError("weights must be >= 0")
+    return arrays, w
+
+
+def _check_rft(frequency, recency, T, weights=None):
+    (x, t_x, T), w = _checked_columns(weights, frequency=frequency, recency=recency, T=T)
     if np.any(x < 0):
         raise ValueError("frequency must be >= 0")
     if np.any(T < 0):
@@ -95,19 +105,12 @@ def _check_rft(frequency, recency, T, weights=None):
         raise ValueError("recency must be <= T")
     # Without repeat purchases the recency carries no information (and is 0 by convention).
     t_x = np.where(x > 0, t_x, 0.0)
-    w = np.ones(x.size) if weights is None else _as_float("weights", weights)
-    if w.size != x.size:
-        raise ValueError("weights must have the same length as frequency")
-    if np.any(w < 0):
-        raise ValueError("weights must be >= 0")
     # A customer first seen at the very end (T = 0) was observed for no time: the likelihood is 1
     # whatever the parameters, so such rows are left out, as rows of weight 0 are.
     keep = (w > 0) & (T > 0)
-    if not keep.all():
-        x, t_x, T, w = x[keep], t_x[keep], T[keep], w[keep]
-    if x.size == 0:
+    if not keep.any():
         raise ValueError("T must be > 0 for at least one customer of positive weight")
-    return x, t_x, T, w
+    return x[keep], t_x[keep], T[keep], w[keep]
 
 
 _HASH = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F),
@@ -199,6 +202,9 @@ class MaximumLikelihoodModel(BaseEstimator):
     """
 
     _param_names: tuple[str, ...] = ()
+    # What it means when a pair of parameters runs off to infinity together (a Gamma or Beta
+    # mixing distribution collapsing to one value), for the convergence message.
+    _limits: tuple[tuple[tuple[str, str], str], ...] = ()
     _analytic_hessian = False
 
     def __init__(self, penalizer: float = 0.0, initial_params=None, tol: float = 1e-10,
@@ -432,12 +438,15 @@ class MaximumLikelihoodModel(BaseEstimator):
     def _convergence_problem(self, theta: np.ndarray, ll: float, optimiser_ok: bool) -> str | None:
         """Why the fit at ``theta`` is not an estimate (see the module doc), or None."""
         low, high = PARAMETER_RANGE
-        ran_off = [f"{name} ran off to {value:.2g}" for name, value in zip(self._param_names, theta)
-                   if not low <= value <= high]
+        ran_off = {name: value for name, value in zip(self._param_names, theta)
+                   if not low <= value <= high}
         if ran_off:
-            return ("the likelihood keeps rising towards the edge of the model ("
-                    + ", ".join(ran_off) + "): the data cannot tell its parameters apart, for "
-                    "instance because customers differ too little or are too few")
+            where = ", ".join(f"{name} ran off to {value:.2g}" for name, value in ran_off.items())
+            limits = [meaning for pair, meaning in self._limits if set(pair) <= set(ran_off)]
+            why = (" and ".join(limits) + ", which the model reaches only in this limit"
+                   if limits else "the data cannot pin its parameters down, for instance because "
+                   "customers differ too little or are too few")
+            return f"the likelihood keeps rising towards the edge of the model ({where}): {why}"
         if not np.isfinite(ll):
             return "the log-likelihood at the optimiser's last point is not finite"
         if not optimiser_ok:
@@ -508,6 +517,18 @@ class TransactionModel(MaximumLikelihoodModel):
         theta = self._theta() if params is None else np.array(
             [params[k] for k in self._param_names], dtype=float)
         return float(self._loglik(theta, self._prepare(x, t_x, T, weights=w), 0)[0])
+
+    @staticmethod
+    def _count_data(x, T, weights) -> tuple[_Data, np.ndarray]:
+        """The data every transaction model's likelihood uses: total weight, weighted sums of x
+        and T, the table of distinct frequencies (:func:`_frequency_table`); and each row's index
+        into that table."""
+        d = _Data()
+        d.total_weight = float(weights.sum())
+        d.sum_x = _wsum(weights, x)
+        d.sum_T = _wsum(weights, T)
+        d.ux, d.wx, inverse = _frequency_table(x, weights)
+        return d, inverse
 
     def _default_start(self, data) -> np.ndarray:
         # NBD moment guess for the purchase rate: E[lambda] = r/alpha = sum(x)/sum(T).

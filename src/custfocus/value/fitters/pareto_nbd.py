@@ -9,7 +9,7 @@ import numpy as np
 from scipy import integrate
 from scipy.special import digamma, expit, gammaln
 
-from custfocus.value.fitters.mle import TransactionModel, _Data, _frequency_table, _wsum
+from custfocus.value.fitters.mle import TransactionModel, _wsum
 from custfocus.value.special import pareto_nbd_log_integral
 
 
@@ -28,14 +28,12 @@ class ParetoNBD(TransactionModel):
     """
 
     _param_names = ("r", "alpha", "s", "beta")
+    _limits = ((("r", "alpha"), "every customer seems to buy at the same rate"),
+               (("s", "beta"), "every customer seems to drop out at the same rate"))
     _analytic_hessian = False
 
     def _prepare(self, x, t_x, T, weights):
-        d = _Data()
-        d.total_weight = float(weights.sum())
-        d.sum_x = _wsum(weights, x)
-        d.sum_T = _wsum(weights, T)
-        d.ux, d.wx, _ = _frequency_table(x, weights)
+        d, _ = self._count_data(x, T, weights)
         d.x, d.t_x, d.T, d.w = x, t_x, T, weights
         return d
 
