@@ -4,9 +4,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast bench clean
+.PHONY: demo test test-fast bench clean system-packages
 
 $(STAMP): pyproject.toml
+	@PYTHON=$(PYTHON) sh scripts/system-packages.sh venv
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[spark,test]'
@@ -15,8 +16,13 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/custfocus demo --out demo-company
 
-test: $(STAMP)
+test: $(STAMP) system-packages
 	$(BIN)/python -m pytest
+
+# Chromium (browser test) and a JVM (Spark tests): installed when run as root on Debian,
+# otherwise named with the command that installs them.
+system-packages:
+	@sh scripts/system-packages.sh test
 
 # Skips the Spark and browser suites for a quick local loop.
 test-fast: $(STAMP)

@@ -310,6 +310,7 @@ def demo(
     file_format: Annotated[FileFormat, typer.Option("--format", help="csv or parquet.")] = FileFormat.csv,
     force: Annotated[bool, typer.Option("--force", help="Overwrite --out even if it holds files the demo did not write.")] = False,
     engine: EngineOpt = EngineName.duckdb,
+    service_db: Annotated[str | None, typer.Option("--service-db", help="Also fill this service database (custfocus serve) with the demo, its dates ending today, e.g. sqlite:///custfocus.db.")] = None,
 ):
     """Generate a demo company with planted truths, write its tables and its report."""
     from custfocus import demo as demo_company
@@ -318,7 +319,9 @@ def demo(
     demo_company.check_target(out_dir, force=force)
     started = time.perf_counter()
     with progress_status(f"Generating {customers:,} customers") as progress:
-        tables = demo_company.generate(customers=customers, seed=seed)
+        # For the service's dashboard the demo ends today, so that today, this week and this month have answers.
+        tables = demo_company.generate(customers=customers, seed=seed,
+                                       **({"as_of": date.today()} if service_db else {}))
         progress("Writing the tables")
         demo_company.write(tables, out_dir, fmt=file_format.value, force=force)
         html, json_path = write_report(CompanyOptions(data=out_dir, engine=engine).load(progress),
@@ -328,6 +331,13 @@ def demo(
               f"in {time.perf_counter() - started:.1f} s.")
     out.print(f"Report: {html.resolve()}")
     out.print(f"JSON:   {json_path.resolve()}")
+    if service_db:
+        from custfocus.service import fill_from_demo
+
+        with progress_status("Filling the service database") as progress:
+            filled = fill_from_demo(service_db, tables, progress=progress)
+        out.print(f"Service database {service_db}: {filled['responses']:,} answers, {filled['cases']:,} "
+                  "open cases, and the company's other tables.")
 
 
 @company_command(omit=("engine", "on_error"))
@@ -548,3 +558,41 @@ def _print_interventions(results) -> None:
         out.print(Text.assemble((result.intervention, "bold"), f": {verdict_sentence(result)}"))
         out.print(f"  {targeting_sentence(result)}")
     out.print("Effects with intervals, the split check and the targeting curves: --json, or the report.")
+
+
+# --- the service -------------------------------------------------------------------------------------
+
+DbOpt = Annotated[str, typer.Option("--db", envvar="CUSTFOCUS_DB", help="Database URL: sqlite:///custfocus.db or postgresql+psycopg://user@host/db.")]
+
+
+@command
+def serve(
+    db: DbOpt = "sqlite:///custfocus.db",
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8000,
+    data: Annotated[Path | None, typer.Option("--data", help="Company folder: passives who are valuable and at risk get cases too.")] = None,
+    webhook_url: Annotated[str | None, typer.Option("--webhook-url", help="POST every new case here (signed with CUSTFOCUS_WEBHOOK_SECRET).")] = None,
+):
+    """Collect survey answers over HTTP, open follow-up cases, serve the live dashboard at /."""
+    from custfocus.service import read_settings
+    from custfocus.service import serve as run_service
+
+    settings = read_settings(db=db, data=data, webhook_url=webhook_url)
+    run_service(settings, host=host, port=port, progress=err.print)
+
+
+keys = typer.Typer(help="API keys of the service.", no_args_is_help=True)
+app.add_typer(keys, name="keys")
+
+
+@keys.command("create")
+@handles_errors
+def keys_create(
+    scope: Annotated[list[str], typer.Option("--scope", help="submit, read or admin; repeat for several.")],
+    name: Annotated[str | None, typer.Option("--name", help="Who the key is for (shown in case histories).")] = None,
+    db: DbOpt = "sqlite:///custfocus.db",
+):
+    """Create an API key and print it alone on stdout (only its hash is stored: keep it now)."""
+    from custfocus.service import create_key
+
+    sys.stdout.write(create_key(db, scope, name) + "\n")

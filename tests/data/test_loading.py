@@ -56,8 +56,8 @@ def test_each_bad_value_is_named_with_table_row_column_and_value(company_dir):
           "C9,2024-03-02,7,O7\n")
     report = validate(company_dir, as_of=AS_OF)
     assert sentences(report) == [
-        "transactions, row 2, column date: value 'notadate': is not a date (expected YYYY-MM-DD or an ISO timestamp)",
-        "transactions, row 3, column amount: value 'x': is not a number",
+        "transactions, row 2, column date: value 'notadate': is not a date (expected YYYY-MM-DD or an ISO timestamp, from 1900 to 2199)",
+        "transactions, row 3, column amount: value 'x': is not a number (or is implausibly large, beyond ±1,000,000,000)",
         "transactions, row 4, column date: value '2030-01-01': is after the analysis date as_of 2024-06-30",
         "transactions, row 5, column order_id: value 'O1': repeats the order_id of an earlier row (row 1)",
         "transactions, row 6, column customer_id: is missing (the column is required)",
@@ -82,7 +82,7 @@ def test_quarantine_writes_rejected_rows_with_reasons_and_counts_add_up(company_
     rejected = pd.read_csv(t.rejected_path)
     assert rejected["_row"].tolist() == [2, 4]
     assert "date is not a date" in rejected["_reason"][0]
-    assert "amount is not a number" in rejected["_reason"][1]
+    assert "amount is not a number (or is implausibly large, beyond ±1,000,000,000)" in rejected["_reason"][1]
     assert company.tables["transactions"].count().execute() == 2
 
 
@@ -93,7 +93,7 @@ def test_scores_are_checked_against_their_kind(company_dir):
     report = validate(company_dir, as_of=AS_OF)
     assert sentences(report) == [
         "responses, row 2, column score: value '11': is outside 0–10, the range of NPS scores",
-        "responses, row 3, column score: value '4.5': is not a whole number",
+        "responses, row 3, column score: value '4.5': is not a whole number (or is implausibly large, beyond ±1,000,000,000)",
         "responses, row 4, column kind: value 'xyz': is not one of nps, csat, ces",
         "responses, row 5, column score: value '6': is outside 1–5, the range of CSAT scores",
     ]
@@ -124,7 +124,7 @@ def test_empty_files_and_header_only_files(company_dir):
     write(company_dir, "service_events.csv", "customer_id,date,kind,cost\n")
     report = validate(company_dir, as_of=AS_OF)
     assert sentences(report) == [
-        "responses: the file is empty (0 bytes)",
+        "responses: responses.csv is empty (0 bytes)",
         "service_events: the file has a header but no rows",
     ]
 
@@ -135,7 +135,7 @@ def test_non_utf8_and_ragged_lines_are_found_one_by_one(company_dir):
     report = validate(company_dir, as_of=AS_OF)
     assert sentences(report) == [
         "transactions, row 2: value 'C2,2024-01-06,2,extra': has 4 fields where the header has 3",
-        "transactions, row 3: value 'C3,2024-01-07,caf\ufffd': is not valid UTF-8 (byte 0xE9 at character 18); "
+        "transactions, row 3: value 'C3,2024-01-07,caf\ufffd': is not valid UTF-8 (byte 0xE9 in field 3); "
         "save the file with UTF-8 encoding",
     ]
     t = report.tables["transactions"]
@@ -150,10 +150,17 @@ def test_quarantine_of_unreadable_lines(company_dir):
     assert (company_dir / "rejected" / "transactions.unreadable.csv").exists()
 
 
-def test_as_of_defaults_to_last_transaction_date(company_dir):
+def test_as_of_defaults_to_the_latest_date_in_any_table(company_dir):
     company = load(company_dir)
     assert company.as_of == date(2024, 3, 1)
-    assert any("last transaction date" in n for n in company.load_report.notes)
+    assert any("2024-03-01, the latest date in any table (table transactions, column date)" in n
+               for n in company.load_report.notes)
+    # Survey answers a week after the last purchase are not "after as_of": they move it.
+    write(company_dir, "responses.csv", "date,score,kind,customer_id\n2024-03-08,9,nps,C1\n")
+    company = load(company_dir)
+    assert company.as_of == date(2024, 3, 8)
+    assert company.load_report.ok
+    assert any("(table responses, column date)" in n for n in company.load_report.notes)
 
 
 def test_future_dates_relative_to_today_without_as_of(company_dir):
@@ -239,13 +246,13 @@ def test_gzipped_csv_is_read(tmp_path):
     with gzip.open(tmp_path / "transactions.csv.gz", "wt") as f:
         f.write("customer_id,date,amount\nC1,2024-01-05,10\nC2,2024-01-06,oops\n")
     report = validate(tmp_path, as_of=AS_OF)
-    assert sentences(report) == ["transactions, row 2, column amount: value 'oops': is not a number"]
+    assert sentences(report) == ["transactions, row 2, column amount: value 'oops': is not a number (or is implausibly large, beyond ±1,000,000,000)"]
 
 
 def test_repeated_header_and_other_formats_are_named(company_dir):
     write(company_dir, "transactions.csv", "customer_id,date,amount,Amount\nC1,2024-01-05,10,11\n")
     write(company_dir, "responses.xlsx", "not a spreadsheet really")
     report = validate(company_dir, as_of=AS_OF)
-    assert sentences(report) == ["transactions: the header names column 'amount' more than once"]
+    assert sentences(report) == ["transactions: the header of transactions.csv names column 'amount' more than once"]
     assert report.notes == ["responses.xlsx was not read: tables are read from .csv, .csv.gz, .parquet files; "
                             "export it as responses.csv."]

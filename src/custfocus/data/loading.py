@@ -1,59 +1,51 @@
-"""Loading a company: find its tables, read them, validate them, and hand them to the engine.
+"""Loading a company: read its tables, type and check every row, and hand the valid rows to the engine.
 
-Files are read and checked by an embedded DuckDB (the *loader*); the valid rows are then put on the
-chosen engine (the same DuckDB, or Spark through Parquet). Nothing is dropped silently: each row is
-used or rejected with its reason, and ``read = used + rejected`` for every table.
+Files are read and checked by an embedded DuckDB (the *loader*) in one pass per table: the file is
+scanned once into a table of typed values and rule flags, and everything after that (the analysis
+date, repeated keys, unknown customers, counts, the rows listed and quarantined) works on that table.
+The valid rows are then put on the chosen engine (the same DuckDB, or Spark through Parquet).
+
+Nothing is dropped silently: each row is used or rejected with its reason, ``read = used + rejected``
+for every table, and a table that cannot be read at all is a problem that stops the run.
 """
 
 from __future__ import annotations
 
 import csv
-import gzip
 import functools
 import operator
-import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from urllib.parse import urlsplit
 
 import ibis
 import pandas as pd
 
 from custfocus.data.company import Company
 from custfocus.data.contract import TABLE_ORDER, TABLES, Table
-from custfocus.data.settings import Settings, read_settings
+from custfocus.data.reading import ROW, RawTable, Reader, column_name, numbered
+from custfocus.data.settings import Settings, check_as_of, read_settings
 from custfocus.data.validation import (
     LISTED_PROBLEMS_PER_TABLE,
     Check,
     LoadReport,
     Problem,
     TableLoad,
+    as_of_checks,
+    clean_value,
     column_checks,
-    normalise_name,
-    parse_column,
+    parsed_value,
     resolve_columns,
-    suggest_table,
+    typed_value,
 )
-from custfocus.engine import Engine, connect
+from custfocus.engine import Engine, connect, sql_identifier, sql_literal
+from custfocus.engine.scratch import scratch
 from custfocus.errors import InputError, ValidationFailed
 
 ON_ERROR = ("stop", "quarantine")
 Progress = Callable[[str], None]
-_DELIMITERS = (",", ";", "\t", "|")
-TABLE_SUFFIXES = (".csv", ".csv.gz", ".parquet")
-
-
-@dataclass
-class RawTable:
-    """A table as read, before validation: every column as found, plus ``_row`` (data row from 1)."""
-
-    name: str
-    source: str
-    table: ibis.Table | None
-    unreadable: list[tuple[int, str, str]] = field(default_factory=list)  # (row, text, reason)
-    failure: str | None = None  # the whole file could not be read
 
 
 def load(source, *, engine: str | Engine = "duckdb", on_error: str = "stop", as_of: date | None = None,
@@ -90,382 +82,372 @@ def load_frames(frames: dict, *, as_of: date, engine: str | Engine = "duckdb", o
     return company
 
 
+@dataclass
+class _Staged:
+    """A table after its one scan: typed values and single-column flags, materialised on the loader."""
+
+    raw: RawTable
+    spec: Table
+    result: TableLoad
+    mapping: dict[str, str]  # contract column -> positional raw column
+    checks: list[Check]
+    checked: ibis.Table | None  # None when the table as a whole is rejected
+    extras: dict[str, str]  # the file's other columns, kept under their own names: name -> position
+
+
 class _Loader:
     def __init__(self, source, engine, on_error, as_of, rejected_dir, progress, spark_session,
                  settings: Settings | None = None):
         self.source = source
         self.on_error = on_error
         self.progress = progress or (lambda message: None)
-        self.engine = engine if isinstance(engine, Engine) else connect(engine, spark_session=spark_session)
-        self.folder = Path(source) if isinstance(source, (str, Path)) and "://" not in str(source) else None
-        if self.folder is not None:
-            if not self.folder.exists():
-                raise InputError(f"There is no folder '{self.folder}'.")
-            if not self.folder.is_dir():
-                raise InputError(f"'{self.folder}' is a file; give the folder that holds the company's tables.")
+        self.folder = _folder(source)
         self.settings = settings or read_settings(self.folder)
-        self.as_of_given = as_of or self.settings.as_of
-        self.rejected_dir = Path(rejected_dir) if rejected_dir else (self.folder / "rejected" if self.folder else None)
+        self.as_of_given = check_as_of(as_of, "as_of") if as_of and settings is None else as_of or self.settings.as_of
+        self.rejected_dir = Path(rejected_dir) if rejected_dir else _default_rejected_dir(source, self.folder)
+        self.engine = engine if isinstance(engine, Engine) else connect(engine, spark_session=spark_session)
         # Files are read by DuckDB: the engine's own connection when it is DuckDB, else a private one.
         self.con = self.engine.con if self.engine.name == "duckdb" else ibis.duckdb.connect()
-        self._set_time_zone(self.settings.time_zone)
-        self.scratch = Path(tempfile.mkdtemp(prefix="custfocus-load-"))
+        # Naive timestamps are read in the company's zone (checked when the settings were read).
+        self.con.raw_sql(f"SET TimeZone = {sql_literal(self.settings.time_zone)}")
         self.notes: list[str] = []
 
-    def _set_time_zone(self, zone: str) -> None:
-        try:
-            ZoneInfo(zone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise InputError(f"custfocus.toml: time_zone '{zone}' is not a known time zone "
-                             "(use a name such as 'Europe/Berlin' or 'UTC').") from None
-        self.con.raw_sql(f"SET TimeZone = '{zone}'")
-
-    # -- reading ---------------------------------------------------------------------------------
-
-    def raw_tables(self) -> dict[str, RawTable]:
-        if isinstance(self.source, dict):
-            return {name: RawTable(name, "data frame", self._with_row_numbers(
-                self.con.create_table(f"_raw_{name}", frame, temp=True, overwrite=True)))
-                for name, frame in self.source.items()}
-        if self.folder is None:
-            return self._read_url(str(self.source))
-        return self._read_folder()
-
-    def _read_folder(self) -> dict[str, RawTable]:
-        found: dict[str, RawTable] = {}
-        for path in sorted(self.folder.iterdir()):
-            if path.is_dir() or path.name.startswith(".") or path.name == "custfocus.toml":
-                continue
-            stem, suffix = _split_suffix(path.name)
-            if stem in TABLES and suffix in TABLE_SUFFIXES:
-                if stem in found:
-                    found[stem] = RawTable(stem, str(path), None, failure=(
-                        f"the folder has more than one file for {stem} ({found[stem].source} and "
-                        f"{path.name}); keep one of them"))
-                    continue
-                self.progress(f"Reading {path.name}")
-                found[stem] = self._read_parquet(stem, path) if suffix == ".parquet" else self._read_csv(stem, path)
-            elif stem in TABLES:
-                self.notes.append(f"{path.name} was not read: tables are read from {', '.join(TABLE_SUFFIXES)} "
-                                  f"files; export it as {stem}.csv.")
-            elif suffix in TABLE_SUFFIXES:
-                guess = suggest_table(stem, TABLES)
-                hint = f" Did you mean {guess}{suffix}?" if guess else ""
-                self.notes.append(f"{path.name} is not a table of the data contract and was not read.{hint}")
-        return found
-
-    def _read_csv(self, name: str, path: Path) -> RawTable:
-        if path.stat().st_size == 0:
-            return RawTable(name, str(path), None, failure="the file is empty (0 bytes)")
-        opener = gzip.open if path.name.lower().endswith(".gz") else open
-        with opener(path, "rb") as f:
-            header = f.readline()
-        delimiter = _sniff_delimiter(header)
-        names = [normalise_name(n) for n in next(csv.reader([header.decode("utf-8-sig", "replace")],
-                                                           delimiter=delimiter), [])]
-        repeated = sorted({n for n in names if names.count(n) > 1})
-        if repeated:
-            return RawTable(name, str(path), None, failure=(
-                f"the header names column {', '.join(repr(n) for n in repeated)} more than once"))
-        try:
-            table = self.con.read_csv(str(path), all_varchar=True, header=True, delim=delimiter,
-                                      quote='"', escape='"', auto_detect=True)
-            return RawTable(name, str(path), self._with_row_numbers(table, f"_raw_{name}"))
-        except Exception:
-            # DuckDB rejects the whole file for one bad line; find the bad lines one by one.
-            return self._read_csv_line_by_line(name, path, delimiter)
-
-    def _read_csv_line_by_line(self, name: str, path: Path, delimiter: str) -> RawTable:
-        good = self.scratch / f"{name}.csv"
-        unreadable: list[tuple[int, str, str]] = []
-        opener = gzip.open if path.name.lower().endswith(".gz") else open
-        with opener(path, "rb") as source, good.open("w", encoding="utf-8", newline="") as target:
-            try:
-                header = next(csv.reader([source.readline().decode("utf-8-sig")], delimiter=delimiter))
-            except UnicodeDecodeError as err:
-                return RawTable(name, str(path), None, failure=(
-                    f"the header line is not valid UTF-8 (byte 0x{err.object[err.start]:02X}); "
-                    "save the file with UTF-8 encoding"))
-            writer = csv.writer(target)
-            writer.writerow(["_row", *header])
-            row = 0
-            for line in source:
-                if not line.strip():
-                    continue
-                row += 1
-                try:
-                    text = line.decode("utf-8")
-                except UnicodeDecodeError as err:
-                    unreadable.append((row, line.decode("utf-8", "replace").rstrip("\r\n"),
-                                       f"is not valid UTF-8 (byte 0x{line[err.start]:02X} at character "
-                                       f"{err.start + 1}); save the file with UTF-8 encoding"))
-                    continue
-                fields = next(csv.reader([text], delimiter=delimiter), [])
-                if len(fields) != len(header):
-                    unreadable.append((row, text.rstrip("\r\n"),
-                                       f"has {len(fields)} fields where the header has {len(header)}"))
-                    continue
-                writer.writerow([row, *fields])
-        table = self.con.read_csv(str(good), all_varchar=True, header=True, delim=",", quote='"', escape='"')
-        table = table.mutate(_row=table._row.cast("int64"))
-        return RawTable(name, str(path), self.con.create_table(f"_raw_{name}", table, temp=True, overwrite=True),
-                        unreadable=unreadable)
-
-    def _read_parquet(self, name: str, path: Path) -> RawTable:
-        try:
-            table = self.con.read_parquet(str(path), file_row_number=True)
-            table = table.mutate(_row=table.file_row_number + 1).drop("file_row_number")
-            return RawTable(name, str(path), self.con.create_table(f"_raw_{name}", table, temp=True, overwrite=True))
-        except Exception as err:
-            return RawTable(name, str(path), None, failure=f"cannot be read as Parquet ({_first_line(err)})")
-
-    def _read_url(self, url: str) -> dict[str, RawTable]:
-        """Tables of a database: DuckDB files are attached; other backends are copied over Arrow."""
-        try:
-            if url.startswith("duckdb://"):
-                self.con.raw_sql(f"ATTACH '{url.removeprefix('duckdb://')}' AS source (READ_ONLY)")
-                names = set(self.con.list_tables(database=("source", "main")))
-                fetch = functools.partial(self.con.table, database=("source", "main"))
-            else:
-                remote = ibis.connect(url)
-                names = set(remote.list_tables())
-                fetch = lambda n: self.con.create_table(f"_copy_{n}", remote.table(n).to_pyarrow(), temp=True)  # noqa: E731
-        except Exception as err:
-            raise InputError(f"Cannot open the database '{url}': {_first_line(err)}.") from None
-        found = {}
-        for name in TABLE_ORDER:
-            if name in names:
-                self.progress(f"Reading {name} from the database")
-                found[name] = RawTable(name, f"{url} table {name}", self._with_row_numbers(fetch(name), f"_raw_{name}"))
-        for other in sorted(names - set(found)):
-            guess = suggest_table(other, TABLES)
-            if guess:
-                self.notes.append(f"Database table {other} is not a table of the data contract. Did you mean {guess}?")
-        return found
-
-    def _with_row_numbers(self, table: ibis.Table, name: str | None = None) -> ibis.Table:
-        if "_row" not in table.columns:
-            # DuckDB keeps the file's order (preserve_insertion_order), so this is the row in the file.
-            table = table.mutate(_row=ibis.row_number().cast("int64") + 1)
-        return self.con.create_table(name, table, temp=True, overwrite=True) if name else table
-
-    # -- checking --------------------------------------------------------------------------------
+    # -- the run ---------------------------------------------------------------------------------
 
     def run(self) -> Company:
-        raws = self.raw_tables()
-        loads: dict[str, TableLoad] = {}
-        tables: dict[str, ibis.Table] = {}
+        if self.on_error == "quarantine":
+            self._remove_old_rejections()
+        with scratch("custfocus-load-") as folder:
+            reader = Reader(self.con, folder, self.progress)
+            if isinstance(self.source, dict):
+                raws = reader.frames(self.source)
+            elif self.folder is None:
+                raws = reader.database(str(self.source))
+            else:
+                raws = reader.folder(self.folder)
+            self.notes.extend(reader.notes)
+            staged = {name: self._stage(raws[name], TABLES[name]) for name in TABLE_ORDER if name in raws}
+        loads = {name: s.result for name, s in staged.items()}
         if "transactions" not in raws:
             where = f"the folder {self.folder}" if self.folder else "the source"
-            loads["transactions"] = TableLoad("transactions", str(self.source), skipped_reason="absent", problems=[
-                Problem("transactions", None, None, None,
-                        f"is required but {where} has no transactions.csv or transactions.parquet")])
-            loads["transactions"].problem_counts[(None, "absent")] = 1
-        as_of = self._as_of(raws.get("transactions"))
+            loads["transactions"] = _whole_table_problem(TableLoad("transactions", str(self.source)),
+                f"is required but {where} has no transactions.csv, transactions.csv.gz or transactions.parquet")
+        as_of = self._as_of(staged)
+        tables: dict[str, ibis.Table] = {}
         known_customers = None
-        for name in TABLE_ORDER:
-            if name not in raws:
+        for name, stage in staged.items():
+            if stage.checked is None:
                 continue
             self.progress(f"Checking {name}")
-            good, result = self._check(raws[name], TABLES[name], as_of, known_customers)
-            loads[name] = result
+            good = self._finish(stage, as_of, known_customers)
             if good is not None:
                 tables[name] = good
                 if name == "customers":
                     known_customers = good.select("customer_id")
-        report = LoadReport(loads, as_of, self.on_error, notes=self.notes)
-        if self.on_error == "quarantine" and "transactions" not in tables:
-            reason = loads["transactions"].skipped_reason or "no valid rows"
-            raise InputError(f"Cannot go on without transactions: {reason}.")
+        report = LoadReport(dict(sorted(loads.items(), key=lambda kv: TABLE_ORDER.index(kv[0]))), as_of,
+                            self.on_error, notes=self.notes)
+        if self.on_error == "stop" and report.ok:
+            self._remove_old_rejections()
+        if self.on_error == "quarantine":
+            _stop_without_usable_tables(report, tables)
         if self.on_error != "report" and self.engine.name != "duckdb":
             self.progress(f"Handing the tables to {self.engine.name}")
             tables = {name: self.engine.adopt(name, t) for name, t in tables.items()}
         return Company(tables=tables, as_of=as_of, currency=self.settings.currency, name=self.settings.name,
                        backend=self.engine, load_report=report, settings={"time_zone": self.settings.time_zone})
 
-    def _as_of(self, transactions: RawTable | None) -> date:
-        today = date.today()
-        if self.as_of_given:
-            return self.as_of_given
-        # Without a stated as_of, the analysis date is the last transaction date that is not in the future.
-        if transactions and transactions.table is not None:
-            mapping, problems = resolve_columns(TABLES["transactions"], transactions.table.columns,
-                                                self.settings.columns.get("transactions", {}))
-            if "date" in mapping:
-                value, _, _ = parse_column(transactions.table[mapping["date"]], TABLES["transactions"].column("date"))
-                latest = transactions.table.select(d=value).filter(lambda t: t.d <= today).d.max().execute()
-                if not pd.isna(latest):
-                    latest = pd.Timestamp(latest).date()
-                    self.notes.append(f"as_of is not set in custfocus.toml; using the last transaction date, "
-                                      f"{latest:%Y-%m-%d}.")
-                    return latest
-        return today
+    # -- one scan per table ----------------------------------------------------------------------
 
-    def _check(self, raw: RawTable, spec: Table, as_of: date, known_customers) -> tuple[ibis.Table | None, TableLoad]:
+    def _stage(self, raw: RawTable, spec: Table) -> _Staged:
         result = TableLoad(spec.name, raw.source)
         if raw.failure:
-            result.skipped_reason = raw.failure
-            result.problems.append(Problem(spec.name, None, None, None, raw.failure))
-            result.problem_counts[(None, raw.failure)] += 1
-            return None, result
+            return _Staged(raw, spec, _whole_table_problem(result, raw.failure), {}, [], None, {})
+        self.progress(f"Reading and typing {spec.name}")
+        try:
+            return self._stage_readable(raw, spec, result)
+        except Exception as err:
+            if raw.fallback is None or not _is_engine_error(err):
+                raise
+        # DuckDB's strict reader met a record it cannot read: read the file record by record.
+        fallback = raw.fallback()
+        if fallback.failure:
+            return _Staged(fallback, spec, _whole_table_problem(result, fallback.failure), {}, [], None, {})
+        return self._stage_readable(fallback, spec, result)
+
+    def _stage_readable(self, raw: RawTable, spec: Table, result: TableLoad) -> _Staged:
+        named = {c: column_name(i) for i, c in enumerate(raw.columns) if c}
+        by_name, column_problems = resolve_columns(spec, list(named), self.settings.columns.get(spec.name, {}))
+        mapping = {contract: named[file] for contract, file in by_name.items()}
+        taken = set(by_name.values())
+        extras = {c: p for c, p in named.items()
+                  if c not in taken and c not in spec.column_names and not c.startswith("_cf_")}
         table = raw.table
-        result.read = int(table.count().execute()) + len(raw.unreadable)
-        for row, text, reason in raw.unreadable:
-            result.problems.append(Problem(spec.name, row, None, text, reason))
-            result.problem_counts[(None, reason.split(" (")[0])] += 1
-        result.rejected = len(raw.unreadable)
-        self._quarantine_unreadable(spec.name, raw.unreadable, result)
-
-        file_columns = [c for c in table.columns if c != "_row"]
-        mapping, column_problems = resolve_columns(spec, file_columns, self.settings.columns.get(spec.name, {}))
-        if result.read == len(raw.unreadable):
-            column_problems.append("the file has a header but no rows" if not raw.unreadable else "no row could be read")
-        if column_problems:
-            result.skipped_reason = "; ".join(column_problems)
-            for message in column_problems:
-                result.problems.append(Problem(spec.name, None, None, None, message))
-                result.problem_counts[(None, message)] += 1
-            result.rejected = result.read
-            self._quarantine(spec.name, table.mutate(_reason=ibis.literal(result.skipped_reason)),
-                             result.read - len(raw.unreadable), result)
-            return None, result
-
-        checked, checks = self._flag_rows(table, spec, mapping, file_columns, as_of, known_customers)
-        flags = [c.kind for c in checks]
-        counts = checked.aggregate(
-            bad=checked["_cf_bad"].sum(), **{f"f{i}": checked[f"_cf_flag{i}"].sum() for i in range(len(checks))}
-        ).execute().iloc[0]
-        bad_rows = int(counts["bad"] or 0)
-        for i, check in enumerate(checks):
-            if counts[f"f{i}"]:
-                result.problem_counts[(check.column, flags[i])] += int(counts[f"f{i}"])
-        if bad_rows:
-            listed = checked.filter(checked["_cf_bad"]).order_by("_row").limit(LISTED_PROBLEMS_PER_TABLE).execute()
-            result.problems.extend(_problems_from_rows(spec.name, listed, checks, mapping))
-            if bad_rows > LISTED_PROBLEMS_PER_TABLE:
-                result.notes.append(f"Only the first {LISTED_PROBLEMS_PER_TABLE:,} bad rows are listed one by one; "
-                                    "the counts cover all of them.")
-        result.rejected += bad_rows
-        rejected = checked.filter(checked["_cf_bad"]).select(
-            "_row", *file_columns, _reason=_reason_expression(checked, checks))
-        self._quarantine(spec.name, rejected, bad_rows, result)
-
-        kept = [c.name for c in spec.columns if c.name in mapping]
-        extras = [c for c in file_columns if c not in mapping.values() and c not in kept]
-        good = checked.filter(~checked["_cf_bad"]).select(
-            *[checked[f"_cf_v_{c}"].name(c) for c in kept], *extras)
-        good = self.con.create_table(spec.name, good, overwrite=True)
-        result.used = int(good.count().execute())
-        result.problems.sort(key=lambda p: p.row or 0)
-        return good, result
-
-    def _flag_rows(self, table, spec, mapping, file_columns, as_of, known_customers):
-        raw = {c: table[mapping[c]] for c in mapping}
-        typed, unparsed = {}, {}
-        for name, expr in raw.items():
-            value, flag, message = parse_column(expr, spec.column(name))
-            typed[name] = value
+        # A clean file's rows keep the file's order when loaded, so their place is their row number.
+        has_row = ROW in table.columns
+        keep = [ROW, *extras.values()] if has_row else list(extras.values())
+        columns = {n: spec.column(n) for n in mapping}
+        # Three projections (clean text, parsed value, kept value and its flag), then the rules: each
+        # step computes its values once per row. view() keeps Ibis from merging them back into one.
+        cleaned = table.select(*keep, **{f"_cf_t_{n}": clean_value(table[p], columns[n], raw.tokens_read_as_missing)
+                                         for n, p in mapping.items()}).view()
+        texts = [f"_cf_t_{n}" for n in mapping]
+        parsed = cleaned.select(*keep, *texts, **{f"_cf_p_{n}": parsed_value(cleaned[f"_cf_t_{n}"], c)
+                                                  for n, c in columns.items()}).view()
+        typed_values, unparsed = {}, {}
+        for n, c in columns.items():
+            value, flag, message = typed_value(parsed[f"_cf_p_{n}"], parsed[f"_cf_t_{n}"], c)
+            typed_values[f"_cf_v_{n}"] = value
             if flag is not None:
-                unparsed[name] = (flag, message)
-        checks = column_checks(spec, typed, raw, unparsed, as_of)
-        # Raw columns are kept under their file names for the rejected file; typed ones get prefixed names.
-        staged = table.select(
-            "_row", *file_columns, **{f"_cf_v_{n}": v for n, v in typed.items()},
-            **{f"_cf_flag{i}": c.flag.fill_null(False) for i, c in enumerate(checks)})
-        checks = [Check(c.column, c.kind, staged[f"_cf_flag{i}"], c.message) for i, c in enumerate(checks)]
+                typed_values[f"_cf_u_{n}"] = flag
+                unparsed[n] = message
+        typed = parsed.select(*keep, *texts, **typed_values).view()
+        checks = column_checks(spec, {n: typed[f"_cf_v_{n}"] for n in columns}, {n: typed[f"_cf_t_{n}"] for n in columns},
+                               {n: (typed[f"_cf_u_{n}"], message) for n, message in unparsed.items()})
+        loaded = f"_checked_{spec.name}"
+        checked = self.con.create_table(loaded, typed.select(
+            *keep, *[f"_cf_v_{n}" for n in columns],
+            **{f"_cf_flag{i}": c.flag.fill_null(False) for i, c in enumerate(checks)}), temp=True, overwrite=True)
+        if not has_row:
+            checked = self.con.sql(f"SELECT CAST(rowid + 1 AS BIGINT) AS {ROW}, * FROM {sql_identifier(loaded)}")
+        checks = [Check(c.column, c.kind, checked[f"_cf_flag{i}"], c.message) for i, c in enumerate(checks)]
+        read = int(checked.count().execute())
+        result.read = read + len(raw.unreadable)
+        result.rejected = len(raw.unreadable)
+        for line in raw.unreadable:
+            result.problems.append(Problem(spec.name, line.row, None, line.text, line.reason))
+            result.problem_counts[(None, line.reason.split(" (")[0])] += 1
+        self._quarantine_unreadable(spec.name, raw, result)
+        if read == 0:
+            column_problems.append("no row could be read" if raw.unreadable else "the file has a header but no rows")
+        if column_problems:
+            for message in column_problems:
+                _whole_table_problem(result, message)
+            result.rejected = result.read
+            reason = "; ".join(column_problems)
+            self._quarantine(spec.name, raw, numbered(table).mutate(_cf_reason=ibis.literal(reason)), read, result)
+            return _Staged(raw, spec, result, mapping, [], None, extras)
+        return _Staged(raw, spec, result, mapping, checks, checked, extras)
 
-        if spec.unique_key and all(k in typed for k in spec.unique_key):
+    # -- the analysis date -----------------------------------------------------------------------
+
+    def _as_of(self, staged: dict[str, _Staged]) -> date:
+        if self.as_of_given:
+            return self.as_of_given
+        # The latest date in any table that is not in the future: survey answers a week after the
+        # last purchase are as much the company's data as the purchase.
+        today = date.today()
+        latest: tuple[date, str, str] | None = None
+        for name, stage in staged.items():
+            if stage.checked is None:
+                continue
+            for col in stage.spec.columns:
+                if col.type != "date" or col.name not in stage.mapping:
+                    continue
+                value = stage.checked[f"_cf_v_{col.name}"]
+                found = stage.checked.filter(value <= today).aggregate(d=value.max()).execute()["d"].iloc[0]
+                if not pd.isna(found) and (latest is None or pd.Timestamp(found).date() > latest[0]):
+                    latest = (pd.Timestamp(found).date(), name, col.name)
+        if latest is None:
+            self.notes.append(f"as_of is not set and no table has a date up to today; using today, {today:%Y-%m-%d}.")
+            return today
+        day, table, column = latest
+        self.notes.append(f"as_of is not set in custfocus.toml; using {day:%Y-%m-%d}, the latest date in any "
+                          f"table (table {table}, column {column}).")
+        return day
+
+    # -- rules across rows, counts, problems, quarantine -----------------------------------------
+
+    def _finish(self, stage: _Staged, as_of: date, known_customers) -> ibis.Table | None:
+        spec, result, checked = stage.spec, stage.result, stage.checked
+        flagged = checked
+        if spec.unique_key and all(k in stage.mapping for k in spec.unique_key):
             # Only repeated keys are joined back: cheaper than a window over millions of keys.
             keys = [f"_cf_v_{k}" for k in spec.unique_key]
-            present = functools.reduce(operator.and_, [staged[k].notnull() for k in keys])
-            repeated = (staged.filter(present).group_by(keys)
-                        .aggregate(_cf_first=lambda t: t["_row"].min(), _cf_count=lambda t: t.count())
+            present = functools.reduce(operator.and_, [checked[k].notnull() for k in keys])
+            repeated = (checked.filter(present).group_by(keys)
+                        .aggregate(_cf_first=lambda t: t[ROW].min(), _cf_count=lambda t: t.count())
                         .filter(lambda t: t._cf_count > 1).drop("_cf_count"))
-            joined = staged.left_join(repeated, keys)
-            staged = joined.select(*[joined[c] for c in staged.columns], joined["_cf_first"])
-            flag = (staged["_cf_first"].notnull() & (staged["_row"] != staged["_cf_first"])).fill_null(False)
-            staged = staged.mutate(**{f"_cf_flag{len(checks)}": flag})
-            label = " and ".join(spec.unique_key)
-            checks.append(Check(spec.unique_key[-1], "duplicate", staged[f"_cf_flag{len(checks)}"],
-                                f"repeats the {label} of an earlier row"))
+            joined = checked.left_join(repeated, keys)
+            flagged = joined.select(*[joined[c] for c in checked.columns], joined["_cf_first"])
+        typed = {n: flagged[f"_cf_v_{n}"] for n in stage.mapping}
+        checks = [Check(c.column, c.kind, flagged[f"_cf_flag{i}"], c.message) for i, c in enumerate(stage.checks)]
+        checks += as_of_checks(spec, typed, as_of)
+        if "_cf_first" in flagged.columns:
+            checks.append(Check(spec.unique_key[-1], "duplicate",
+                                flagged["_cf_first"].notnull() & (flagged[ROW] != flagged["_cf_first"]),
+                                f"repeats the {' and '.join(spec.unique_key)} of an earlier row"))
         if spec.needs_known_customer and known_customers is not None and "customer_id" in typed:
-            customer = staged["_cf_v_customer_id"]
-            flag = (customer.notnull() & ~customer.isin(known_customers.customer_id)).fill_null(False)
-            staged = staged.mutate(**{f"_cf_flag{len(checks)}": flag})
-            checks.append(Check("customer_id", "unknown customer", staged[f"_cf_flag{len(checks)}"],
+            customer = typed["customer_id"]
+            checks.append(Check("customer_id", "unknown customer",
+                                customer.notnull() & ~customer.isin(known_customers.customer_id),
                                 "is not a customer_id in the customers table"))
-        any_bad = functools.reduce(operator.or_, [staged[f"_cf_flag{i}"] for i in range(len(checks))], ibis.literal(False))
-        staged = staged.mutate(_cf_bad=any_bad)
-        materialised = self.con.create_table(f"_checked_{spec.name}", staged, temp=True, overwrite=True)
-        checks = [Check(c.column, c.kind, materialised[f"_cf_flag{i}"], c.message) for i, c in enumerate(checks)]
-        return materialised, checks
+        flagged = flagged.mutate(**{f"_cf_rule{i}": c.flag.fill_null(False) for i, c in enumerate(checks)})
+        rules = [flagged[f"_cf_rule{i}"] for i in range(len(checks))]
+        flagged = flagged.mutate(_cf_bad=functools.reduce(operator.or_, rules, ibis.literal(False)))
+        counts = flagged.aggregate(
+            bad=flagged._cf_bad.sum(), **{f"r{i}": rule.sum() for i, rule in enumerate(rules)}).execute().iloc[0]
+        bad_rows = int(counts["bad"] or 0)
+        for i, check in enumerate(checks):
+            if counts[f"r{i}"]:
+                result.problem_counts[(check.column, check.kind)] += int(counts[f"r{i}"])
+        result.rejected += bad_rows
+        result.used = result.read - result.rejected
+        if bad_rows:
+            self._reject_rows(stage, flagged, checks, bad_rows)
+        good = flagged.filter(~flagged._cf_bad) if bad_rows else checked
+        good = good.select(**{n: good[f"_cf_v_{n}"] for n in stage.mapping},
+                           **{name: good[position] for name, position in stage.extras.items()})
+        if self.on_error == "report":  # nothing is kept; customers still vouch for the other tables
+            return good
+        if bad_rows:  # the valid rows are a real subset: keep them, let the rest go
+            good = self.con.create_table(spec.name, good, overwrite=True)
+            self.con.drop_table(f"_checked_{spec.name}", force=True)
+            return good
+        return self.con.create_view(spec.name, good, overwrite=True)
+
+    def _reject_rows(self, stage: _Staged, flagged: ibis.Table, checks: list[Check], bad_rows: int) -> None:
+        """List the first bad rows with their file values, and write all of them when quarantining."""
+        spec, result, raw = stage.spec, stage.result, stage.raw.table
+        rule_columns = [f"_cf_rule{i}" for i in range(len(checks))]
+        bad = flagged.filter(flagged._cf_bad).select(
+            ROW, *rule_columns, **({"_cf_first": flagged["_cf_first"]} if "_cf_first" in flagged.columns else {}))
+        # The file's own values of the bad rows: one more scan, only for files that have bad rows.
+        rows = self.con.create_table(f"_rejected_{spec.name}", numbered(raw).inner_join(bad, ROW), temp=True, overwrite=True)
+        listed = rows.order_by(ROW).limit(LISTED_PROBLEMS_PER_TABLE).execute()
+        result.problems.extend(_problems_from_rows(spec.name, listed, checks, stage.mapping))
+        result.problems.sort(key=lambda p: p.row or 0)
+        if bad_rows > LISTED_PROBLEMS_PER_TABLE:
+            result.notes.append(f"Only the first {LISTED_PROBLEMS_PER_TABLE:,} bad rows are listed one by one; "
+                                "the counts cover all of them.")
+        self._quarantine(spec.name, stage.raw, rows.mutate(_cf_reason=_reason_expression(rows, checks)),
+                         bad_rows, result)
+        self.con.drop_table(f"_rejected_{spec.name}", force=True)
 
     # -- quarantine ------------------------------------------------------------------------------
 
-    def _quarantine(self, name: str, rejected: ibis.Table, rows: int, result: TableLoad) -> None:
+    def _quarantine(self, name: str, raw: RawTable, rejected: ibis.Table, rows: int, result: TableLoad) -> None:
         if self.on_error != "quarantine" or not rows or self.rejected_dir is None:
             return
-        self.rejected_dir.mkdir(parents=True, exist_ok=True)
-        path = self.rejected_dir / f"{name}.csv"
-        rejected.order_by("_row").to_csv(path)
+        path = self._rejected_path(f"{name}.csv")
+        row_name, reason_name = _free_names(raw.columns, "_row", "_reason")
+        named = {c: column_name(i) for i, c in enumerate(raw.columns) if c}
+        rejected.order_by(ROW).select(
+            **{row_name: rejected[ROW]}, **{c: rejected[p] for c, p in named.items()},
+            **{reason_name: rejected["_cf_reason"]}).to_csv(path)
         result.rejected_path = str(path)
 
-    def _quarantine_unreadable(self, name: str, unreadable, result: TableLoad) -> None:
-        if self.on_error != "quarantine" or not unreadable or self.rejected_dir is None:
+    def _quarantine_unreadable(self, name: str, raw: RawTable, result: TableLoad) -> None:
+        if self.on_error != "quarantine" or not raw.unreadable or self.rejected_dir is None:
             return
-        self.rejected_dir.mkdir(parents=True, exist_ok=True)
-        path = self.rejected_dir / f"{name}.unreadable.csv"
-        with path.open("w", encoding="utf-8", newline="") as f:
+        path = self._rejected_path(f"{name}.unreadable.csv")
+        # surrogateescape writes each line's bytes back exactly as they were in the file.
+        with path.open("w", encoding="utf-8", errors="surrogateescape", newline="") as f:
             writer = csv.writer(f)
             writer.writerow(["_row", "_reason", "line"])
-            for row, text, reason in unreadable:
-                writer.writerow([row, reason, text])
-        result.notes.append(f"Unreadable lines are in {path}.")
+            for line in raw.unreadable:
+                writer.writerow([line.row, line.reason, line.original.decode("utf-8", "surrogateescape")])
+        result.notes.append(f"Unreadable lines, with their original bytes, are in {path}.")
+
+    def _rejected_path(self, file_name: str) -> Path:
+        try:
+            self.rejected_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise InputError(f"Cannot write the rejected rows to {self.rejected_dir}: {err.strerror or err}.") from None
+        return self.rejected_dir / file_name
+
+    def _remove_old_rejections(self) -> None:
+        """Files this run would write, left by an earlier run: they describe data that has changed."""
+        if self.rejected_dir is None or not self.rejected_dir.is_dir():
+            return
+        for name in TABLES:
+            for file_name in (f"{name}.csv", f"{name}.unreadable.csv"):
+                (self.rejected_dir / file_name).unlink(missing_ok=True)
+        if not any(self.rejected_dir.iterdir()):
+            self.rejected_dir.rmdir()
+
+
+def _folder(source) -> Path | None:
+    if isinstance(source, dict) or "://" in str(source):
+        return None
+    folder = Path(source)
+    try:
+        if not folder.is_dir():
+            folder.stat()  # raises for a missing path or a symlink loop, with the system's reason
+            raise InputError(f"'{folder}' is a file; give the folder that holds the company's tables.")
+    except FileNotFoundError:
+        raise InputError(f"There is no folder '{folder}'.") from None
+    except OSError as err:
+        raise InputError(f"The folder '{folder}' cannot be opened: {err.strerror or err}.") from None
+    return folder
+
+
+def _default_rejected_dir(source, folder: Path | None) -> Path | None:
+    if isinstance(source, dict):
+        return None
+    if folder is not None:
+        return folder / "rejected"
+    parts = urlsplit(str(source))
+    if parts.scheme == "duckdb" and parts.path not in ("", "/:memory:"):
+        return Path(str(source).removeprefix("duckdb://")).parent / "rejected"
+    return Path.cwd() / "rejected"
+
+
+def _whole_table_problem(result: TableLoad, message: str) -> TableLoad:
+    result.skipped_reason = "; ".join(filter(None, [result.skipped_reason, message]))
+    result.problems.append(Problem(result.table, None, None, None, message))
+    result.problem_counts[(None, message)] += 1
+    return result
+
+
+def _stop_without_usable_tables(report: LoadReport, tables: dict) -> None:
+    """Quarantine sets bad rows aside; it cannot stand in for a table that has no usable rows."""
+    if "transactions" not in tables or report.tables["transactions"].used == 0:
+        t = report.tables["transactions"]
+        if t.read == 0 and t.skipped_reason:
+            raise InputError(f"Cannot go on without transactions: {t.skipped_reason}.")
+        first = "; ".join(p.sentence() for p in t.problems[:3])
+        raise InputError(f"Cannot go on without transactions: all {t.read:,} row(s) were rejected "
+                         f"({t.skipped_reason or first}).")
+    unreadable = [t for t in report.tables.values() if t.skipped_reason and t.read == 0]
+    if unreadable:
+        raise InputError("Cannot go on: " + "; ".join(f"{t.table}: {t.skipped_reason}" for t in unreadable) + ".")
+
+
+def _is_engine_error(err: Exception) -> bool:
+    import duckdb
+
+    return isinstance(err, duckdb.Error)
+
+
+def _free_names(taken: list[str], *wanted: str) -> list[str]:
+    names = []
+    for name in wanted:
+        while name in taken or name in names:
+            name = "_" + name
+        names.append(name)
+    return names
 
 
 def _reason_expression(table: ibis.Table, checks: list[Check]) -> ibis.StringValue:
-    parts = [ibis.ifelse(table[f"_cf_flag{i}"], ibis.literal(f"{c.column} {c.message}"), ibis.null("string"))
+    parts = [ibis.ifelse(table[f"_cf_rule{i}"], ibis.literal(f"{c.column} {c.message}"), ibis.null("string"))
              for i, c in enumerate(checks)]
     return ibis.literal("; ").join(parts)
 
 
-def _problems_from_rows(table: str, rows, checks: list[Check], mapping: dict[str, str]) -> list[Problem]:
+def _problems_from_rows(table: str, rows: pd.DataFrame, checks: list[Check], mapping: dict[str, str]) -> list[Problem]:
     problems = []
-    records = rows.to_dict("records")
-    for record in records:
+    for record in rows.to_dict("records"):
         for i, check in enumerate(checks):
-            if not record[f"_cf_flag{i}"]:
+            if not record[f"_cf_rule{i}"]:
                 continue
-            file_column = mapping.get(check.column, check.column)
-            value = record.get(file_column)
+            value = record.get(mapping.get(check.column, ""))
             message = check.message
             if check.kind == "duplicate":
                 message = f"{message} (row {int(record['_cf_first'])})"
-            problems.append(Problem(table, int(record["_row"]), check.column,
+            problems.append(Problem(table, int(record[ROW]), check.column,
                                     None if _is_missing(value) else str(value), message))
     return problems
 
 
 def _is_missing(value) -> bool:
-    return value is None or (isinstance(value, float) and value != value)
-
-
-def _split_suffix(file_name: str) -> tuple[str, str]:
-    """'transactions.csv.gz' -> ('transactions', '.csv.gz')."""
-    lower = file_name.lower()
-    for suffix in TABLE_SUFFIXES:
-        if lower.endswith(suffix):
-            return file_name[: -len(suffix)], suffix
-    stem, _, suffix = file_name.partition(".")
-    return stem, "." + suffix.lower() if suffix else ""
-
-
-def _sniff_delimiter(header: bytes) -> str:
-    text = header.decode("utf-8", "replace")
-    counts = {d: text.count(d) for d in _DELIMITERS}
-    best = max(counts, key=counts.get)
-    return best if counts[best] else ","
-
-
-def _first_line(err: Exception) -> str:
-    return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    return value is None or (isinstance(value, float) and value != value) or value is pd.NaT

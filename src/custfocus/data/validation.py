@@ -21,6 +21,14 @@ from custfocus.data.contract import SCORE_RANGES, Column, Table
 # Problems listed one by one per table; beyond this they are counted by kind.
 LISTED_PROBLEMS_PER_TABLE = 10_000
 EARLIEST_PLAUSIBLE_DATE = date(1900, 1, 1)
+LATEST_PLAUSIBLE_DATE = date(2199, 12, 31)
+# No amount, cost or duration a company records is this large; beyond it a value is a typo or an
+# attack (1e308 passes as a float and then overflows every model).
+PLAUSIBLE_MAGNITUDE = 1e9
+# Spreadsheet and database exports write these for "no value"; as an id they would become a customer.
+MISSING_TOKENS = ("null", "none", "nil", "n/a", "na", "#n/a", "nan", "-", "--", "?", "(null)", "(blank)")
+# The same as a CSV reader matches them (exactly, before trimming): the usual spellings of each.
+MISSING_STRINGS = sorted({"", "NaN", *MISSING_TOKENS, *(t.upper() for t in MISSING_TOKENS), *(t.title() for t in MISSING_TOKENS)})
 
 
 @dataclass(frozen=True)
@@ -159,48 +167,81 @@ def resolve_columns(spec: Table, file_columns: list[str], mapping: dict[str, str
 
 def _clean_text(raw: ibis.Value) -> ibis.StringValue:
     text = raw.cast("string").strip()
-    return ibis.ifelse(text == "", ibis.null("string"), text)
+    # A list literal, not isin(): DuckDB plans an IN list of this length as a join per column.
+    missing = ibis.literal(["", *MISSING_TOKENS], type="array<string>").contains(text.lower())
+    return ibis.ifelse(missing, ibis.null("string"), text)
 
 
-def parse_column(raw: ibis.Value, col: Column) -> tuple[ibis.Value, ibis.BooleanValue | None, str]:
-    """The typed value of a raw column, the flag of values that do not parse, and its message."""
-    rtype = raw.type()
-    if col.type in ("id", "text"):
-        return _clean_text(raw), None, ""
-    if col.type == "category":
-        return _clean_text(raw).lower(), None, ""
+# A column is typed in three steps, each one a projection of the one before, so that the engine
+# computes every intermediate once per row (written as one expression, the SQL repeats them
+# many times over and a date column costs tens of microseconds a row).
+
+def clean_value(raw: ibis.Value, col: Column, tokens_read_as_missing: bool = False) -> ibis.Value:
+    """Step 1: text trimmed, with the export tokens for "no value" made missing. Columns that arrive
+    typed (Parquet, data frames) are taken as they are: no string parsing.
+
+    Trimming and lower-casing every value costs more than reading it, so only values with spaces at
+    their edges get them; the others are compared with the usual spellings of the tokens as they
+    are. ``tokens_read_as_missing``: the CSV reader did that comparison already.
+    """
+    if not raw.type().is_string():
+        return raw
+    if tokens_read_as_missing and col.type in ("number", "integer", "date"):
+        return raw  # casts skip surrounding spaces themselves
+    edges = raw.startswith(" ") | raw.endswith(" ") | raw.startswith("\t") | raw.endswith("\t")
+    as_is = raw
+    if not tokens_read_as_missing:
+        token = ibis.literal(MISSING_STRINGS, type="array<string>").contains(raw)
+        as_is = ibis.ifelse(token, ibis.null("string"), raw)
+    text = ibis.ifelse(edges, _clean_text(raw), as_is)
+    return text.lower() if col.type == "category" else text
+
+
+def parsed_value(clean: ibis.Value, col: Column) -> ibis.Value:
+    """Step 2: the value in the column's type, missing where the text does not parse."""
+    ctype = clean.type()
+    if col.type in ("id", "text", "category"):
+        return clean if ctype.is_string() else clean.cast("string")
     if col.type in ("number", "integer"):
-        if rtype.is_numeric():
-            number = raw.cast("float64")
-            unparsed = ibis.literal(False)
-        else:
-            text = _clean_text(raw)
-            number = text.try_cast("float64")
-            unparsed = text.notnull() & number.isnull()
-        bad = unparsed | (number.notnull() & (number.isnan() | number.isinf()))
-        if col.type == "integer":
-            not_whole = number.notnull() & ~number.isnan() & ~number.isinf() & (number != number.floor())
-            bad = bad | not_whole
-            value = ibis.ifelse(bad, ibis.null("int64"), number.cast("int64"))
-            return value, bad, "is not a whole number"
-        return ibis.ifelse(bad, ibis.null("float64"), number), bad, "is not a number"
+        return clean.cast("float64") if ctype.is_numeric() else clean.try_cast("float64")
     if col.type == "date":
-        if rtype.is_date():
-            return raw, None, ""
-        if rtype.is_timestamp():
-            return raw.cast(dt.Timestamp(timezone="UTC")).date() if rtype.timezone else raw.date(), None, ""
-        text = _clean_text(raw)
-        # Naive timestamps are read in the session's time zone (the company's), then made dates.
-        as_timestamp = text.try_cast(dt.Timestamp(timezone="UTC")).date()
-        # A bare date is taken as it is; anything longer is a timestamp whose offset counts.
-        value = ibis.ifelse(text.length() > 10, as_timestamp, text.try_cast("date"))
-        return value, text.notnull() & value.isnull(), "is not a date (expected YYYY-MM-DD or an ISO timestamp)"
+        if ctype.is_date():
+            return clean
+        if ctype.is_timestamp():
+            return clean.cast(dt.Timestamp(timezone="UTC")).date() if ctype.timezone else clean.date()
+        # Naive timestamps are read in the session's time zone (the company's), then made dates. A
+        # bare date is taken as it is; anything longer is a timestamp whose offset counts.
+        text = clean.cast("string")
+        return ibis.ifelse(text.length() > 10, text.try_cast(dt.Timestamp(timezone="UTC")).date(),
+                           text.try_cast("date"))
     raise ValueError(f"unknown column type {col.type}")
 
 
-def column_checks(spec: Table, typed: dict[str, ibis.Value], raw: dict[str, ibis.Value],
-                  unparsed: dict[str, tuple[ibis.BooleanValue, str]], as_of: date) -> list[Check]:
-    """All row rules of a table that concern single columns (types, ranges, dates, categories)."""
+def typed_value(parsed: ibis.Value, clean: ibis.Value, col: Column) -> tuple[ibis.Value, ibis.BooleanValue | None, str]:
+    """Step 3: the value kept, the flag of values that did not parse or are not plausible, its message."""
+    if col.type in ("id", "text", "category"):
+        return parsed, None, ""
+    unparsed = clean.notnull() & parsed.isnull()
+    if col.type in ("number", "integer"):
+        # NaN and infinity fail the magnitude test too (NaN compares false), so they are flagged here.
+        bad = unparsed | (parsed.notnull() & ~(parsed.abs() <= PLAUSIBLE_MAGNITUDE))
+        if col.type == "integer":
+            bad = bad | (parsed.notnull() & (parsed % 1 != 0))  # floor() would cast to an integer first
+            return (ibis.ifelse(bad, ibis.null("int64"), parsed.try_cast("int64")), bad,
+                    f"is not a whole number (or is implausibly large, beyond ±{PLAUSIBLE_MAGNITUDE:,.0f})")
+        return (ibis.ifelse(bad, ibis.null("float64"), parsed), bad,
+                f"is not a number (or is implausibly large, beyond ±{PLAUSIBLE_MAGNITUDE:,.0f})")
+    # Year 20255 is a valid date to DuckDB and an overflow to everything after it.
+    bad = unparsed | (parsed.notnull() & ((parsed < EARLIEST_PLAUSIBLE_DATE) | (parsed > LATEST_PLAUSIBLE_DATE)))
+    return (ibis.ifelse(bad, ibis.null("date"), parsed), bad,
+            f"is not a date (expected YYYY-MM-DD or an ISO timestamp, from {EARLIEST_PLAUSIBLE_DATE.year} "
+            f"to {LATEST_PLAUSIBLE_DATE.year})")
+
+
+def column_checks(spec: Table, typed: dict[str, ibis.Value], clean: dict[str, ibis.Value],
+                  unparsed: dict[str, tuple[ibis.BooleanValue, str]]) -> list[Check]:
+    """The row rules of a table that concern single columns (types, ranges, categories); the rules that
+    need the analysis date are :func:`as_of_checks`."""
     checks: list[Check] = []
     for col in spec.columns:
         if col.name not in typed:
@@ -210,8 +251,7 @@ def column_checks(spec: Table, typed: dict[str, ibis.Value], raw: dict[str, ibis
             flag, message = unparsed[col.name]
             checks.append(Check(col.name, message, flag, message))
         if col.required:
-            missing = raw[col.name].isnull() | (_clean_text(raw[col.name]).isnull())
-            checks.append(Check(col.name, "missing", missing, "is missing (the column is required)"))
+            checks.append(Check(col.name, "missing", clean[col.name].isnull(), "is missing (the column is required)"))
         if col.min is not None:
             checks.append(Check(col.name, f"below {col.min:g}", value < col.min, f"is below {col.min:g}"))
         if col.max is not None:
@@ -219,17 +259,19 @@ def column_checks(spec: Table, typed: dict[str, ibis.Value], raw: dict[str, ibis
         if col.choices:
             checks.append(Check(col.name, "not allowed", value.notnull() & ~value.isin(col.choices),
                                 f"is not one of {', '.join(col.choices)}"))
-        if col.type == "date":
-            checks.append(Check(col.name, "after as_of", value > as_of,
-                                f"is after the analysis date as_of {as_of.isoformat()}"))
-            checks.append(Check(col.name, "implausibly early", value < EARLIEST_PLAUSIBLE_DATE,
-                                "is before 1900, which is not plausible"))
     if spec.name == "responses" and {"score", "kind"} <= typed.keys():
         for kind, (low, high) in SCORE_RANGES.items():
             outside = (typed["kind"] == kind) & ((typed["score"] < low) | (typed["score"] > high))
             checks.append(Check("score", f"{kind} outside {low}-{high}", outside,
                                 f"is outside {low}–{high}, the range of {kind.upper()} scores"))
     return checks
+
+
+def as_of_checks(spec: Table, typed: dict[str, ibis.Value], as_of: date) -> list[Check]:
+    """Dates after the analysis date: they are known only once every table's dates are."""
+    return [Check(col.name, "after as_of", typed[col.name] > as_of,
+                  f"is after the analysis date as_of {as_of.isoformat()}")
+            for col in spec.columns if col.type == "date" and col.not_future and col.name in typed]
 
 
 def suggest_table(file_stem: str, table_names) -> str | None:

@@ -6,7 +6,6 @@ engine chosen here. Only compact results are pulled into Python.
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,8 @@ from typing import Any
 import ibis
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from custfocus.engine.scratch import remove, scratch_dir
 
 ENGINES = ("duckdb", "spark")
 
@@ -41,7 +42,8 @@ class Engine:
 
     def _scratch_path(self, name: str) -> Path:
         if self._scratch is None:
-            self._scratch = Path(tempfile.mkdtemp(prefix="custfocus-"))
+            # Spark reads these files lazily, so they live as long as this engine (or the process).
+            self._scratch = scratch_dir("custfocus-", owner=self)
         self._count += 1
         return self._scratch / f"{name}-{self._count}.parquet"
 
@@ -51,6 +53,21 @@ class Engine:
         path = self._scratch_path(name)
         table.to_parquet(path)
         return self.con.read_parquet(str(path), table_name=name)
+
+    def close(self) -> None:
+        """Remove this engine's scratch files (its tables that live in them are gone after this)."""
+        if self._scratch is not None:
+            remove(self._scratch)
+            self._scratch = None
+
+
+def sql_literal(value: str) -> str:
+    """``value`` as a SQL string literal: the only way a user's text may enter a SQL statement."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def sql_identifier(name: str) -> str:
+    return '"' + str(name).replace('"', '""') + '"'
 
 
 def connect(engine: str = "duckdb", *, spark_session=None) -> Engine:
@@ -79,6 +96,6 @@ def local_spark_session():
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.driver.memory", "2g")
         # A private warehouse: a left-over ./spark-warehouse makes the next session's tables fail.
-        .config("spark.sql.warehouse.dir", tempfile.mkdtemp(prefix="custfocus-spark-"))
+        .config("spark.sql.warehouse.dir", str(scratch_dir("custfocus-spark-")))
         .getOrCreate()
     )
