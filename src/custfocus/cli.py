@@ -163,7 +163,7 @@ def company_command(omit: Iterable[str] = ()) -> Callable[[Callable], Callable]:
     def register(function: Callable) -> Callable:
         own = list(inspect.signature(function, eval_str=True).parameters.values())[1:]
         added = [inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default,
-                                                              annotation=hints[f.name]) for f in shared]
+                                   annotation=hints[f.name]) for f in shared]
         own = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own]
 
         @functools.wraps(function)
@@ -206,7 +206,7 @@ def handles_errors(function: Callable) -> Callable:
             if os.environ.get(DEBUG_VARIABLE) == "1":
                 raise
             where = f" {failure.filename}" if failure.filename else ""
-            say(err, "Error:", "red", f"could not use{where}: {failure.strerror or failure}.")
+            say(err, "Error:", "red", f"could not read or write{where}: {failure.strerror or failure}.")
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
             err.print("Interrupted.")
@@ -330,11 +330,10 @@ def print_problems(report, limit: int, console: Console = out) -> None:
         console.print(problem.sentence())
     more = report.problem_total - len(shown)
     if more > 0:
-        console.print(f"… and {more:,} more problem(s): "
-                      + "; ".join(f"{t.table}: " + ", ".join(f"{n:,} × {c or 'file'} {k}"
-                                                              for (c, k), n in t.problem_counts.items())
-                                  for t in report.tables.values() if t.problem_total)
-                      + ". 'custfocus validate --limit 0' lists them all.")
+        counts = "; ".join(f"{t.table}: " + ", ".join(f"{n:,} × {c or 'file'} {k}" for (c, k), n in t.problem_counts.items())
+                           for t in report.tables.values() if t.problem_total)
+        console.print(f"… and {more:,} more problem(s); in all, {counts}. "
+                      "'custfocus validate --limit 0' lists them all.")
 
 
 def print_frame(frame: pd.DataFrame | list[dict], title: str, percent: tuple[str, ...] = (),
@@ -455,7 +454,8 @@ def report(
     """Write the customer-focus briefing: one self-contained HTML file (and JSON)."""
     from custfocus.report import write_report
 
-    writable_file(out_path, "--out"), writable_file(json_path, "--json")
+    writable_file(out_path, "--out")
+    writable_file(json_path, "--json")
 
     def print_paths(paths):
         out.print(f"Report: {paths[0].resolve()}")
@@ -629,18 +629,10 @@ def retention(
 
 
 def _print_retention(result) -> None:
-    cycle, window = result.cycle, result.cycle_retention
-    if window is not None:
-        rate = window.retention
-        out.print(f"Retention over {cycle.window_name}: {rate.estimate:.1%} (95% CI {rate.low:.1%}–{rate.high:.1%}): "
-                  f"{window.retained:,} of the {rate.n:,} customers who bought from {window.base_start} to "
-                  f"{window.base_end} bought again by {window.as_of}. The window fits the purchase cycle: customers "
-                  f"typically buy again after {cycle.typical_days:,.0f} days (median of {cycle.n:,} repeat customers).")
-    elif cycle.window_days is None:
-        out.print("No customer has bought on two different days, so the purchase cycle cannot be measured.")
+    if result.cycle_measured:
+        out.print(f"Retention over {result.cycle.window_name}: {result.cycle_sentence()}")
     else:
-        out.print(f"Customers typically buy again after {cycle.typical_days:,.0f} days; the data do not cover two "
-                  f"windows of {cycle.window_name} yet, so retention is shown by {result.period} only.")
+        out.print(result.cycle_sentence())
     print_frame(result.rates, f"Retention by {result.period} (as_of {result.as_of}; rate = share of last "
                 f"{result.period}'s active customers active again)", percent=("rate", "low", "high", "churn"))
     print_frame(result.flow, "New and active customers")
@@ -662,20 +654,13 @@ class TimeUnit(str, Enum):
     months = "months"
 
 
-def _annual_rate(value: float) -> float:
-    if value > 1:
-        raise typer.BadParameter(f"{value:g} would be {value:.0%} a year; give the rate as a fraction, "
-                                 f"e.g. {value / 100:g} for {value:g}%.")
-    return value
-
-
 @company_command()
 def clv(
     options: CompanyOptions,
     summary: Annotated[Path | None, typer.Option("--summary", help="A CSV/Parquet of customer_id, frequency, recency, T [, monetary_value] instead of transactions.")] = None,
     model: Annotated[Model, typer.Option("--model", help="The purchase model.")] = Model.bgnbd,
-    horizon: Annotated[int, typer.Option("--horizon", min=1, max=120, help="Months of future value (up to ten years).")] = 12,
-    discount_rate: Annotated[float, typer.Option("--discount-rate", min=0.0, callback=_annual_rate, help="Annual discount rate as a fraction, e.g. 0.10 for 10%.")] = 0.10,
+    horizon: Annotated[int, typer.Option("--horizon", help="Months of future value (1 to 120).")] = 12,
+    discount_rate: Annotated[float, typer.Option("--discount-rate", min=0.0, help="Annual discount rate as a fraction, e.g. 0.10 for 10%.")] = 0.10,
     time_unit: Annotated[TimeUnit, typer.Option("--time-unit", help="Unit of frequency/recency/T.")] = TimeUnit.weeks,
     predictions: Annotated[Path | None, typer.Option("--out", help="Write per-customer predictions (.csv or .parquet).")] = None,
 ):
@@ -715,20 +700,26 @@ def _print_clv(payload: dict) -> None:
         if fitted is None:
             continue
         name = payload["model"] if role == "transaction_model" else "Gamma-Gamma"
-        table = Table(title=f"{name}: log-likelihood {fitted['log_likelihood']:,.2f}, "
-                            f"{fitted['n_customers']:,} customers", title_justify="left")
+        table = Table(title=f"{name}: log-likelihood {_number(fitted['log_likelihood'])}, "
+                            f"{fitted['n_customers']:,} customers"
+                            + ("" if fitted.get("converged", True) else "; the fit did not converge"),
+                      title_justify="left")
         for column in ("parameter", "estimate", "std. error", "95% interval"):
             table.add_column(column, justify="left" if column == "parameter" else "right")
         for name, p in fitted["parameters"].items():
             table.add_row(name, _number(p["estimate"]), _number(p["std_error"]),
                           f"{_number(p['lower_95'])} to {_number(p['upper_95'])}")
         out.print(table)
-    totals = payload["totals"]
+    totals, clv = payload["totals"], payload["totals"].get("clv") or {}
+    if clv.get("estimate") is None:
+        value = "; no spend known, so no CLV."
+    else:
+        interval = (f"95% CI {clv['low']:,.2f} to {clv['high']:,.2f}" if clv.get("low") is not None
+                    else "no interval: the models' uncertainty could not be estimated")
+        value = (f"; CLV {clv['estimate']:,.2f} in total ({interval}), "
+                 f"{totals['mean_clv']['estimate']:,.2f} per customer.")
     out.print(f"{payload['n_customers']:,} customers; expected alive {totals['expected_alive']:,.0f}; "
-              f"expected purchases over {payload['horizon_months']} months {totals['expected_purchases']:,.0f}"
-              + (f"; CLV {totals['clv']['estimate']:,.2f} in total (95% CI {totals['clv']['low']:,.2f} to "
-                 f"{totals['clv']['high']:,.2f}), {totals['mean_clv']['estimate']:,.2f} per customer."
-                 if (totals.get("clv") or {}).get("estimate") is not None else "; no spend known, so no CLV."))
+              f"expected purchases over {payload['horizon_months']} months {totals['expected_purchases']:,.0f}{value}")
     for caveat in payload["caveats"]:
         say(out, "Caveat:", "yellow", caveat)
 

@@ -106,7 +106,8 @@ def test_the_report_headlines_retention_over_the_cycle(duckdb_engine):
     assert "Retention over two months" in labels and "Monthly retention" not in labels
     headline = result.headlines[labels.index("Retention over two months")]
     assert headline.value == "100%"
-    assert "customers typically buy again after 45 days (median of 400 repeat customers)" in headline.detail
+    assert "(100%, 95% CI 99% to 100%); measured over two months because customers typically buy again after " \
+           "45 days (median of 400 repeat customers)." in headline.detail
     assert "Month on month:" in headline.detail
     assert result.data["purchase_cycle"]["window_days"] == 61
     assert result.data["headlines"]["cycle_retention"]["retention"]["estimate"] == 1.0

@@ -210,6 +210,8 @@ def test_monthly_discount_compounds_to_the_annual_rate():
     ({"time_unit": "fortnights"}, "Unknown time unit"),
     ({"count_by": "basket"}, "counted by day or order"),
     ({"horizon_months": 0}, "at least 1 month"),
+    ({"horizon_months": 100_000_000}, "at most 120 months"),
+    ({"annual_discount_rate": 10}, "would be 1000% a year; give it as a fraction, e.g. 0.1 for 10%"),
     ({"annual_discount_rate": -1.0}, "above -100%"),
 ])
 def test_unusable_settings_are_refused_in_words(duckdb_engine, small_demo, setting, message):

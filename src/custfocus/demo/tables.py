@@ -80,22 +80,26 @@ DEMO_PINNED_THEMES = """[themes]
 "app problems" = ["app", "log in", "logging me out", "checkout"]
 """
 
-# The first line of the demo's custfocus.toml: a folder holding it may be overwritten by a new demo.
-DEMO_MARK = "# Written by custfocus demo: a simulated company with planted truths."
+# What a demo folder holds: its tables, settings, report and the rows a quarantined run set aside.
+_DEMO_FILES = {f"{name}.{fmt}" for name in TABLE_NAMES for fmt in ("csv", "parquet")} | {
+    "custfocus.toml", VOICE_FILE, ASSESSMENT_FILE, "report.html", "report.json", "rejected"}
 
 
 def check_target(out_dir: Path, force: bool = False) -> None:
-    """Refuse to write the demo over a folder that holds anything but an earlier demo (unless ``force``)."""
+    """Refuse to write the demo over a folder that holds anything but an earlier demo (unless ``force``).
+
+    An earlier demo is a folder holding only the demo's files, whose settings name the demo company.
+    """
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"'{out_dir}' is a file; the demo needs a folder.")
     if force or not out_dir.exists():
         return
-    settings = out_dir / "custfocus.toml"
-    if settings.is_file() and settings.read_text(encoding="utf-8", errors="replace").startswith(DEMO_MARK):
-        return
     present = sorted(p.name for p in out_dir.iterdir())
-    if present:
+    settings = out_dir / "custfocus.toml"
+    earlier_demo = (set(present) <= _DEMO_FILES and settings.is_file()
+                    and f'name = "{PLANTED.company_name}"' in settings.read_text(encoding="utf-8", errors="replace"))
+    if present and not earlier_demo:
         listed = ", ".join(present[:5]) + (f" and {len(present) - 5} more" if len(present) > 5 else "")
         raise InputError(f"'{out_dir}' already holds files the demo did not write ({listed}); choose another "
                          "--out, or add --force to overwrite them.")
@@ -126,7 +130,7 @@ def write(tables: dict[str, pa.Table], out_dir: Path, fmt: str = "csv", force: b
     as_of = _as_of_of(tables)
     settings = out_dir / "custfocus.toml"
     settings.write_text(
-        f'{DEMO_MARK}\n[company]\nname = "{PLANTED.company_name}"\ncurrency = "{PLANTED.currency}"\n'
+        f'[company]\nname = "{PLANTED.company_name}"\ncurrency = "{PLANTED.currency}"\n'
         f'as_of = "{as_of.isoformat()}"\n', encoding="utf-8")
     paths["settings"] = settings
     paths["assessment"] = out_dir / ASSESSMENT_FILE

@@ -213,7 +213,8 @@ def customer_profit(transactions: ibis.Table, service_events: ibis.Table | None 
     service_events table).
     """
     tx = _dated(transactions, as_of, since)
-    zero, none = ibis.literal(0.0, "float64"), ibis.literal(0, "int64")
+    # Spark reads a bare 0.0 as DECIMAL(1,1), and its sums then come back as Decimal: cast an integer.
+    zero, none = ibis.literal(0, "int64").cast("float64"), ibis.literal(0, "int64")
     rows = tx.select(
         "customer_id", orders=(tx.amount > 0).ifelse(1, 0).cast("int64"), revenue=tx.amount.cast("float64"),
         cost_of_goods=tx.cost.fill_null(0.0).cast("float64") if "cost" in tx.columns else zero,

@@ -180,6 +180,8 @@ def _tiers_chart(result: Profitability) -> Chart:
 def _tiers_finding(result: Profitability) -> str:
     table, money = result.tiers.table.set_index("tier"), _money_formatter(result.currency)
     core = table.loc[CORE]
+    if not table["customers"].sum():
+        return "No customer bought in the period, so there are no profit tiers."
     text = (f"The profitable core ({core['customer_share']:.0%} of customers) makes "
             f"{money(core['profit'])}")
     if not result.cost_to_serve_known:

@@ -127,6 +127,29 @@ class RetentionSummary:
     cycle: PurchaseCycle
     cycle_retention: WindowRetention | None
 
+    @property
+    def cycle_measured(self) -> bool:
+        """Whether retention over the purchase cycle could be measured (and so is the headline)."""
+        return self.cycle_retention is not None and self.cycle_retention.retention.n > 0
+
+    def cycle_sentence(self) -> str:
+        """Retention over the purchase cycle in words, or why it cannot be measured."""
+        cycle, window = self.cycle, self.cycle_retention
+        if cycle.window_days is None:
+            return ("No customer has bought on two different days yet, so the purchase cycle cannot be measured "
+                    "and retention is shown month on month only.")
+        if window is None:
+            return (f"Customers typically buy again after {cycle.typical_days:,.0f} days, but the data do not cover "
+                    f"two windows of {cycle.window_name} yet, so retention is shown month on month only.")
+        span = f"{window.base_start:%d %b %Y} and {window.base_end:%d %b %Y}"
+        if not self.cycle_measured:
+            return f"No customer bought between {span}, so retention over {cycle.window_name} cannot be measured."
+        rate = window.retention
+        return (f"{window.retained:,} of the {rate.n:,} customers who bought between {span} bought again in the "
+                f"{window.days} days to {window.as_of:%d %b %Y} ({rate.estimate:.0%}, 95% CI {rate.low:.0%} to "
+                f"{rate.high:.0%}); measured over {cycle.window_name} because customers typically buy again after "
+                f"{cycle.typical_days:,.0f} days (median of {cycle.n:,} repeat customers).")
+
     def to_dict(self) -> dict:
         return {"as_of": self.as_of, "period": self.period, "purchase_cycle": self.cycle.to_dict(),
                 "cycle_retention": self.cycle_retention.to_dict() if self.cycle_retention else None,

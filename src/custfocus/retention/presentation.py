@@ -119,7 +119,7 @@ def section(company: Company, context: Context) -> Section:
     return Section(
         key=KEY,
         title=TITLE,
-        summary=_cycle_finding(figures) if figures.cycle_retention else charts[1].finding,
+        summary=figures.cycle_sentence() if figures.cycle_measured else charts[1].finding,
         headlines=headlines,
         charts=charts,
         caveats=caveats,
@@ -144,9 +144,11 @@ def _headlines(flow, rates, revenue, figures: RetentionSummary) -> list[Headline
             Headline("Active customers", f"{flow['active_customers'].iloc[-1]:,}", f"bought at least once in {month}"),
         ]
     monthly = _monthly_sentence(rates)
-    if figures.cycle_retention is not None:
-        headlines.append(_cycle_headline(figures, monthly))
-    elif len(rates):
+    if figures.cycle_measured:
+        rate = figures.cycle_retention.retention
+        headlines.append(Headline(f"Retention over {figures.cycle.window_name}", _pct(rate.estimate),
+                                  f"{figures.cycle_sentence()} {monthly}", _small_base_caveat(rate.n, "in the base")))
+    elif len(rates) and rates["base"].iloc[-1] > 0:
         rate = _rate_estimate(rates)
         headlines.append(Headline("Monthly retention", _pct(rate.estimate), monthly,
                                   _small_base_caveat(rate.n, f"active in {_label(rates['period'].iloc[-1] - pd.DateOffset(months=1))}")))
@@ -161,7 +163,7 @@ def _headlines(flow, rates, revenue, figures: RetentionSummary) -> list[Headline
                 _small_base_caveat(repeat.n, "in the base"),
             )
         )
-    if len(revenue):
+    if len(revenue) and revenue["base"].iloc[-1] > 0:
         month, before = _label(revenue["period"].iloc[-1]), _label(revenue["period"].iloc[-1] - pd.DateOffset(months=1))
         headlines.append(
             Headline(
@@ -173,26 +175,6 @@ def _headlines(flow, rates, revenue, figures: RetentionSummary) -> list[Headline
             )
         )
     return headlines
-
-
-def _cycle_headline(figures: RetentionSummary, monthly: str) -> Headline:
-    """Retention over the window that fits how often customers buy, with month-on-month as detail."""
-    cycle, rate = figures.cycle, figures.cycle_retention.retention
-    return Headline(
-        f"Retention over {cycle.window_name}",
-        _pct(rate.estimate),
-        f"95% CI {_pct(rate.low)} to {_pct(rate.high)}: {_cycle_finding(figures)} Measured over {cycle.window_name} because "
-        f"customers typically buy again after {cycle.typical_days:,.0f} days (median of {cycle.n:,} repeat "
-        f"customers). {monthly}",
-        _small_base_caveat(rate.n, "in the base"),
-    )
-
-
-def _cycle_finding(figures: RetentionSummary) -> str:
-    window = figures.cycle_retention
-    return (f"{window.retained:,} of the {window.retention.n:,} customers who bought between "
-            f"{window.base_start:%d %b %Y} and {window.base_end:%d %b %Y} bought again in the {window.days} days "
-            f"to {window.as_of:%d %b %Y} ({_pct(window.retention.estimate)}).")
 
 
 def _monthly_sentence(rates: pd.DataFrame) -> str:
@@ -416,19 +398,18 @@ def _caveats(flow: pd.DataFrame, rates: pd.DataFrame, figures: RetentionSummary)
             f"Only {complete_months} complete month{'s' if complete_months != 1 else ''} of data: "
             "too short to compare with a year earlier."
         )
-    if len(rates) and rates["base"].iloc[-1] < MIN_SAMPLE:
+    if len(rates) and rates["base"].iloc[-1] == 0:
+        before = _label(rates["period"].iloc[-1] - pd.DateOffset(months=1))
+        caveats.append(f"No customer bought in {before}, so the latest month-on-month retention and revenue "
+                       "retention cannot be measured.")
+    elif len(rates) and rates["base"].iloc[-1] < MIN_SAMPLE:
         before = _label(rates["period"].iloc[-1] - pd.DateOffset(months=1))
         caveats.append(
             f"Only {rates['base'].iloc[-1]} customers were active in {before}, the base of the latest "
             "retention, churn and revenue-retention rates: they are imprecise."
         )
-    cycle = figures.cycle
-    if cycle.window_days is None:
-        caveats.append("No customer has bought on two different days yet, so the purchase cycle cannot be "
-                       "measured and retention is shown month on month only.")
-    elif figures.cycle_retention is None:
-        caveats.append(f"Customers typically buy again after {cycle.typical_days:,.0f} days, but the data do not "
-                       f"cover two windows of {cycle.window_name} yet, so retention is shown month on month only.")
+    if not figures.cycle_measured:
+        caveats.append(figures.cycle_sentence())
     repeat = figures.repeat
     if 0 < repeat.n < MIN_SAMPLE:
         caveats.append(f"The repeat-purchase rate rests on only {repeat.n} customers.")

@@ -293,6 +293,9 @@ class _UnitSpend:
 _UNIT_SPEND = _UnitSpend()
 
 
+MAX_HORIZON_MONTHS = 120
+
+
 def _check_settings(model: str = "bgnbd", time_unit: str = "weeks", horizon_months: int = 1,
                     annual_discount_rate: float = 0.0, count_by: str = "day") -> None:
     """Refuse unusable settings before any work, in words the command line can print."""
@@ -305,8 +308,14 @@ def _check_settings(model: str = "bgnbd", time_unit: str = "weeks", horizon_mont
         raise InputError(f"Purchases are counted by {' or '.join(COUNT_BY)}, not '{count_by}'.")
     if horizon_months < 1:
         raise InputError(f"The horizon must be at least 1 month, not {horizon_months}.")
+    if horizon_months > MAX_HORIZON_MONTHS:
+        raise InputError(f"The horizon must be at most {MAX_HORIZON_MONTHS} months (ten years), not {horizon_months:,}: "
+                         "purchase models say nothing credible further ahead.")
     if annual_discount_rate <= -1:
         raise InputError(f"The discount rate must be above -100%, not {annual_discount_rate:.0%}.")
+    if annual_discount_rate > 1:
+        raise InputError(f"An annual discount rate of {annual_discount_rate:g} would be {annual_discount_rate:.0%} a "
+                         f"year; give it as a fraction, e.g. {annual_discount_rate / 100:g} for {annual_discount_rate:g}%.")
 
 
 def fit_transaction_model(model: str, stats: pd.DataFrame) -> TransactionModel:
@@ -317,6 +326,10 @@ def fit_transaction_model(model: str, stats: pd.DataFrame) -> TransactionModel:
     if informative.empty:
         raise InputError("No customer has any history yet (all were first seen on the last "
                          "day): there is nothing to fit.")
+    if not (informative["frequency"] > 0).any():
+        raise InputError(f"None of the {int(informative['weight'].sum()):,} customers bought on more than one day, "
+                         "so the purchase models have no repeat purchases to learn from: no lifetime value "
+                         "can be estimated until customers come back.")
     with warnings.catch_warnings():
         # Non-convergence becomes the error below; missing standard errors a caveat (_value).
         warnings.simplefilter("ignore", ConvergenceWarning)
