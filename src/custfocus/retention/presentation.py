@@ -144,13 +144,14 @@ def _headlines(flow, rates, revenue, figures: RetentionSummary) -> list[Headline
             Headline("Active customers", f"{flow['active_customers'].iloc[-1]:,}", f"bought at least once in {month}"),
         ]
     monthly = _monthly_sentence(rates)
+    # The retention rate leads: it is the figure the briefing opens with for this section.
     if figures.cycle_measured:
         rate = figures.cycle_retention.retention
-        headlines.append(Headline(f"Retention over {figures.cycle.window_name}", _pct(rate.estimate),
+        headlines.insert(0, Headline(f"Retention over {figures.cycle.window_name}", _pct(rate.estimate),
                                   f"{figures.cycle_sentence()} {monthly}", _small_base_caveat(rate.n, "in the base")))
     elif len(rates) and rates["base"].iloc[-1] > 0:
         rate = _rate_estimate(rates)
-        headlines.append(Headline("Monthly retention", _pct(rate.estimate), monthly,
+        headlines.insert(0, Headline("Monthly retention", _pct(rate.estimate), monthly,
                                   _small_base_caveat(rate.n, f"active in {_label(rates['period'].iloc[-1] - pd.DateOffset(months=1))}")))
     repeat = figures.repeat
     if repeat.n:
