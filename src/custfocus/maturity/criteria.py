@@ -116,8 +116,9 @@ def _value(e: Evidence) -> Finding:
     currency = value.get("currency", "")
     if profit is None:
         return Finding(MET, "profit after cost to serve is measured")
-    return Finding(MET, f"profit after cost to serve {profit:,.0f} {currency}; cost to serve "
-                        f"{totals.get('cost_to_serve_share', float('nan')):.0%} of gross margin")
+    share = totals.get("cost_to_serve_share")  # None when there was no gross margin to divide by
+    return Finding(MET, f"profit after cost to serve {profit:,.0f} {currency}"
+                        + (f"; cost to serve {share:.0%} of gross margin" if share is not None else ""))
 
 
 def _themes(e: Evidence) -> Finding:
