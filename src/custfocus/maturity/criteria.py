@@ -100,8 +100,9 @@ def _loyalty(e: Evidence) -> Finding:
     true, spurious = heads.get("true_loyalty") or {}, heads.get("spurious_loyalty") or {}
     if true.get("estimate") is None:
         return Finding(NOT_MET, "no customer has both an NPS answer and a purchase history")
-    return Finding(MET, f"{true['estimate']:.0%} truly loyal, {spurious.get('estimate', float('nan')):.0%} retained "
-                        "but not loyal")
+    retained = spurious.get("estimate")
+    return Finding(MET, f"{true['estimate']:.0%} truly loyal"
+                        + (f", {retained:.0%} retained but not loyal" if retained is not None else ""))
 
 
 def _value(e: Evidence) -> Finding:
