@@ -4,6 +4,8 @@ Files are read and checked by an embedded DuckDB (the *loader*) in one pass per 
 scanned once into a table of typed values and rule flags, and everything after that (the analysis
 date, repeated keys, unknown customers, counts, the rows listed and quarantined) works on that table.
 The valid rows are then put on the chosen engine (the same DuckDB, or Spark through Parquet).
+With the Spark engine, files and the Spark catalog are read and checked by Spark itself, with the same
+rules (see :mod:`custfocus.data.spark_reading`): no row passes through DuckDB or this process.
 
 Nothing is dropped silently: each row is used or rejected with its reason, ``read = used + rejected``
 for every table, and a table that cannot be read at all is a problem that stops the run.
@@ -25,8 +27,18 @@ import pandas as pd
 
 from custfocus.data.company import Company
 from custfocus.data.contract import TABLE_ORDER, TABLES, Table
-from custfocus.data.reading import ROW, RawTable, Reader, column_name, numbered
+from custfocus.data.reading import ROW, RawTable, Reader, Unreadable, column_name, numbered
 from custfocus.data.settings import ASSESSMENT_FILE, Settings, check_as_of, read_settings
+from custfocus.data.spark_reading import (
+    SparkReader,
+    catalog_database,
+    copy_settings_files,
+    is_filesystem_url,
+    reads_on_spark,
+    remove_files,
+    spark_location,
+    write_csv,
+)
 from custfocus.data.validation import (
     LISTED_PROBLEMS_PER_TABLE,
     Check,
@@ -41,7 +53,7 @@ from custfocus.data.validation import (
     typed_value,
 )
 from custfocus.engine import Engine, connect, duckdb_backend, sql_identifier, sql_literal
-from custfocus.engine.scratch import scratch
+from custfocus.engine.scratch import scratch, scratch_dir
 from custfocus.errors import InputError, ValidationFailed
 
 ON_ERROR = ("stop", "quarantine")
@@ -102,14 +114,24 @@ class _Loader:
         self.on_error = on_error
         self.progress = progress or (lambda message: None)
         self.folder = _folder(source)
-        self.settings = settings or read_settings(self.folder)
-        self.as_of_given = check_as_of(as_of, "as_of") if as_of and settings is None else as_of or self.settings.as_of
-        self.rejected_dir = Path(rejected_dir) if rejected_dir else _default_rejected_dir(source, self.folder)
         self.engine = engine if isinstance(engine, Engine) else connect(engine, spark_session=spark_session)
-        # Files are read by DuckDB: the engine's own connection when it is DuckDB, else a private one.
-        self.con = self.engine.con if self.engine.name == "duckdb" else duckdb_backend()
+        # Spark reads and checks what it can reach itself; DuckDB reads the rest: the engine's own
+        # connection when it is DuckDB, else a private one whose valid rows are handed over.
+        self.on_spark = self.engine.name == "spark" and reads_on_spark(source)
+        self.con = self.engine.con if self.engine.name == "duckdb" or self.on_spark else duckdb_backend()
+        self.settings_folder = self.folder
+        if self.on_spark and is_filesystem_url(source):
+            self.settings_folder = copy_settings_files(self.con._session, str(source), scratch_dir("custfocus-settings-"))
+        self.settings = settings or read_settings(self.settings_folder)
+        self.as_of_given = check_as_of(as_of, "as_of") if as_of and settings is None else as_of or self.settings.as_of
+        self.rejected_dir = rejected_dir or _default_rejected_dir(source, self.folder)
+        if self.rejected_dir is not None and not is_filesystem_url(self.rejected_dir):
+            self.rejected_dir = Path(self.rejected_dir)
         # Naive timestamps are read in the company's zone (checked when the settings were read).
-        self.con.raw_sql(f"SET TimeZone = {sql_literal(self.settings.time_zone)}")
+        if self.on_spark:
+            self.con._session.conf.set("spark.sql.session.timeZone", self.settings.time_zone)
+        else:
+            self.con.raw_sql(f"SET TimeZone = {sql_literal(self.settings.time_zone)}")
         self.notes: list[str] = []
 
     # -- the run ---------------------------------------------------------------------------------
@@ -118,7 +140,7 @@ class _Loader:
         if self.on_error == "quarantine":
             self._remove_old_rejections()
         with scratch("custfocus-load-") as folder:
-            reader = Reader(self.con, folder, self.progress)
+            reader = SparkReader(self.con, self.progress) if self.on_spark else Reader(self.con, folder, self.progress)
             if isinstance(self.source, dict):
                 raws = reader.frames(self.source)
             elif self.folder is None:
@@ -150,13 +172,13 @@ class _Loader:
             self._remove_old_rejections()
         if self.on_error == "quarantine":
             _stop_without_usable_tables(report, tables)
-        if self.on_error != "report" and self.engine.name != "duckdb":
+        if self.on_error != "report" and self.con is not self.engine.con:
             self.progress(f"Handing the tables to {self.engine.name}")
             tables = {name: self.engine.adopt(name, t) for name, t in tables.items()}
         settings = {"time_zone": self.settings.time_zone, "min_group_size": self.settings.min_group_size,
                     "voice": self.settings.voice, "voice_source": self.settings.voice_source}
-        if self.folder is not None and (self.folder / ASSESSMENT_FILE).is_file():
-            settings["assessment_path"] = str(self.folder / ASSESSMENT_FILE)
+        if self.settings_folder is not None and (self.settings_folder / ASSESSMENT_FILE).is_file():
+            settings["assessment_path"] = str(self.settings_folder / ASSESSMENT_FILE)
         return Company(tables=tables, as_of=as_of, currency=self.settings.currency, name=self.settings.name,
                        backend=self.engine, load_report=report, settings=settings)
 
@@ -208,21 +230,18 @@ class _Loader:
         checks = column_checks(spec, {n: typed[f"_cf_v_{n}"] for n in columns}, {n: typed[f"_cf_t_{n}"] for n in columns},
                                {n: (typed[f"_cf_u_{n}"], message) for n, message in unparsed.items()})
         loaded = f"_checked_{spec.name}"
-        checked = self.con.create_table(loaded, typed.select(
+        checked = self._temporary(loaded, typed.select(
             *keep, *[f"_cf_v_{n}" for n in columns],
-            **{f"_cf_flag{i}": c.flag.fill_null(False) for i, c in enumerate(checks)}), temp=True, overwrite=True)
+            **{f"_cf_flag{i}": c.flag.fill_null(False) for i, c in enumerate(checks)}))
         if not has_row:
             checked = self.con.sql(f"SELECT CAST(rowid + 1 AS BIGINT) AS {ROW}, * FROM {sql_identifier(loaded)}")
         checks = [Check(c.column, c.kind, checked[f"_cf_flag{i}"], c.message) for i, c in enumerate(checks)]
         read = int(checked.count().execute())
-        result.read = read + len(raw.unreadable)
-        result.rejected = len(raw.unreadable)
-        for line in raw.unreadable:
-            result.problems.append(Problem(spec.name, line.row, None, line.text, line.reason))
-            result.problem_counts[(None, line.reason.split(" (")[0])] += 1
-        self._quarantine_unreadable(spec.name, raw, result)
+        unreadable = self._unreadable(spec.name, raw, result)
+        result.read = read + unreadable
+        result.rejected = unreadable
         if read == 0:
-            column_problems.append("no row could be read" if raw.unreadable else "the file has a header but no rows")
+            column_problems.append("no row could be read" if unreadable else "the file has a header but no rows")
         if column_problems:
             for message in column_problems:
                 _whole_table_problem(result, message)
@@ -303,6 +322,12 @@ class _Loader:
                            **{name: good[position] for name, position in stage.extras.items()})
         if self.on_error == "report":  # nothing is kept; customers still vouch for the other tables
             return good
+        if self.on_spark:  # the checked table is cached; a real subset is cached in its place
+            if bad_rows:
+                good = good.cache()
+                good.count().execute()
+                checked.release()
+            return good
         if bad_rows:  # the valid rows are a real subset: keep them, let the rest go
             good = self.con.create_table(spec.name, good, overwrite=True)
             self.con.drop_table(f"_checked_{spec.name}", force=True)
@@ -316,7 +341,7 @@ class _Loader:
         bad = flagged.filter(flagged._cf_bad).select(
             ROW, *rule_columns, **({"_cf_first": flagged["_cf_first"]} if "_cf_first" in flagged.columns else {}))
         # The file's own values of the bad rows: one more scan, only for files that have bad rows.
-        rows = self.con.create_table(f"_rejected_{spec.name}", numbered(raw).inner_join(bad, ROW), temp=True, overwrite=True)
+        rows = self._temporary(f"_rejected_{spec.name}", numbered(raw).inner_join(bad, ROW))
         listed = rows.order_by(ROW).limit(LISTED_PROBLEMS_PER_TABLE).execute()
         result.problems.extend(_problems_from_rows(spec.name, listed, checks, stage.mapping))
         result.problems.sort(key=lambda p: p.row or 0)
@@ -325,7 +350,21 @@ class _Loader:
                                 "the counts cover all of them.")
         self._quarantine(spec.name, stage.raw, rows.mutate(_cf_reason=_reason_expression(rows, checks)),
                          bad_rows, result)
-        self.con.drop_table(f"_rejected_{spec.name}", force=True)
+        self._release(f"_rejected_{spec.name}", rows)
+
+    # -- tables kept for the load's later steps --------------------------------------------------
+
+    def _temporary(self, name: str, table: ibis.Table) -> ibis.Table:
+        """``table`` computed once and kept while loading: a temporary DuckDB table, or cached by Spark."""
+        if self.on_spark:
+            return table.cache()
+        return self.con.create_table(name, table, temp=True, overwrite=True)
+
+    def _release(self, name: str, table: ibis.Table) -> None:
+        if self.on_spark:
+            table.release()
+        else:
+            self.con.drop_table(name, force=True)
 
     # -- quarantine ------------------------------------------------------------------------------
 
@@ -335,10 +374,43 @@ class _Loader:
         path = self._rejected_path(f"{name}.csv")
         row_name, reason_name = _free_names(raw.columns, "_row", "_reason")
         named = {c: column_name(i) for i, c in enumerate(raw.columns) if c}
-        rejected.order_by(ROW).select(
+        self._write_csv(rejected.order_by(ROW).select(
             **{row_name: rejected[ROW]}, **{c: rejected[p] for c, p in named.items()},
-            **{reason_name: rejected["_cf_reason"]}).to_csv(path)
+            **{reason_name: rejected["_cf_reason"]}), path)
         result.rejected_path = str(path)
+
+    def _unreadable(self, name: str, raw: RawTable, result: TableLoad) -> int:
+        """List, count and quarantine the records the reader could not read; returns how many."""
+        lines = raw.unreadable
+        if raw.unreadable_table is not None:  # kept on the engine: only the first ones come here
+            table = raw.unreadable_table
+            reasons = table.group_by("_cf_reason").aggregate(rows=table.count()).execute()
+            if reasons.empty:
+                return 0
+            first = table.order_by(ROW).limit(LISTED_PROBLEMS_PER_TABLE).execute()
+            lines = [Unreadable(int(r[ROW]), r["_cf_line"].encode("utf-8", "surrogateescape"), r["_cf_reason"])
+                     for r in first.to_dict("records")]
+        for line in lines:
+            result.problems.append(Problem(name, line.row, None, line.text, line.reason))
+        if raw.unreadable_table is None:
+            for line in lines:
+                result.problem_counts[(None, line.reason.split(" (")[0])] += 1
+            self._quarantine_unreadable(name, raw, result)
+            return len(lines)
+        for reason, rows in zip(reasons["_cf_reason"], reasons["rows"], strict=True):
+            result.problem_counts[(None, reason.split(" (")[0])] += int(rows)
+        if self.on_error == "quarantine" and self.rejected_dir is not None:
+            path = self._rejected_path(f"{name}.unreadable.csv")
+            self._write_csv(table.order_by(ROW).select(_row=table[ROW], _reason=table["_cf_reason"],
+                                                       line=table["_cf_line"]), path)
+            result.notes.append(f"Unreadable lines are in {path}.")
+        return int(reasons["rows"].sum())
+
+    def _write_csv(self, table: ibis.Table, path) -> None:
+        if self.on_spark:
+            write_csv(self.con, table, spark_location(path))
+        else:
+            table.to_csv(path)
 
     def _quarantine_unreadable(self, name: str, raw: RawTable, result: TableLoad) -> None:
         if self.on_error != "quarantine" or not raw.unreadable or self.rejected_dir is None:
@@ -352,7 +424,9 @@ class _Loader:
                 writer.writerow([line.row, line.reason, line.original.decode("utf-8", "surrogateescape")])
         result.notes.append(f"Unreadable lines, with their original bytes, are in {path}.")
 
-    def _rejected_path(self, file_name: str) -> Path:
+    def _rejected_path(self, file_name: str) -> Path | str:
+        if not isinstance(self.rejected_dir, Path):  # a URL Spark writes to; Spark makes the folders
+            return f"{self.rejected_dir.rstrip('/')}/{file_name}"
         try:
             self.rejected_dir.mkdir(parents=True, exist_ok=True)
         except OSError as err:
@@ -361,6 +435,10 @@ class _Loader:
 
     def _remove_old_rejections(self) -> None:
         """Files this run would write, left by an earlier run: they describe data that has changed."""
+        if self.on_spark and self.rejected_dir is not None:
+            old = [f"{name}.csv" for name in TABLES] + [f"{name}.unreadable.csv" for name in TABLES]
+            remove_files(self.con._session, spark_location(self.rejected_dir), old)
+            return
         if self.rejected_dir is None or not self.rejected_dir.is_dir():
             return
         for name in TABLES:
@@ -371,7 +449,7 @@ class _Loader:
 
 
 def _folder(source) -> Path | None:
-    if isinstance(source, dict) or "://" in str(source):
+    if isinstance(source, dict) or "://" in str(source) or catalog_database(source) is not None:
         return None
     folder = Path(source)
     try:
@@ -390,6 +468,8 @@ def _default_rejected_dir(source, folder: Path | None) -> Path | None:
         return None
     if folder is not None:
         return folder / "rejected"
+    if is_filesystem_url(source):
+        return str(source).rstrip("/") + "/rejected"
     parts = urlsplit(str(source))
     if parts.scheme == "duckdb" and parts.path not in ("", "/:memory:"):
         return Path(str(source).removeprefix("duckdb://")).parent / "rejected"

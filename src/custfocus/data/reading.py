@@ -82,6 +82,9 @@ class RawTable:
     failure: str | None = None  # the whole table could not be read
     # The slower reader to use when the fast one meets a record it cannot read.
     fallback: Callable[[], RawTable] | None = None
+    # Records the reader could not read, kept on the engine rather than listed (Spark's reader):
+    # columns _cf_row, _cf_reason and _cf_line (the record's text).
+    unreadable_table: ibis.Table | None = None
     tokens_read_as_missing: bool = False  # the reader turned MISSING_STRINGS into missing values
 
 
@@ -167,10 +170,14 @@ class Reader:
         delimiter = _sniff_delimiter(text)
         header = next(csv.reader([text], delimiter=delimiter), [])
         columns = [h.strip() for h in header]
-        failure = _header_failure(columns, path)
+        failure = header_failure(columns, path)
         if failure:
             return RawTable(name, str(path), failure=failure)
         self._note_unnamed(path, columns)
+        return self._csv_rows(name, path, columns, delimiter, compressed)
+
+    def _csv_rows(self, name: str, path: Path, columns: list[str], delimiter: str, compressed: bool) -> RawTable:
+        """The rows of a CSV file whose header has been read and checked."""
 
         def record_by_record() -> RawTable:
             return self._csv_record_by_record(name, path, columns, delimiter, compressed)
@@ -180,7 +187,7 @@ class Reader:
                               compression="gzip" if compressed else "none")
         except Exception:  # DuckDB refuses files it cannot bind: read them record by record
             return record_by_record()
-        return RawTable(name, str(path), columns, _named_only(table, columns), fallback=record_by_record,
+        return RawTable(name, str(path), columns, named_only(table, columns), fallback=record_by_record,
                         tokens_read_as_missing=True)
 
     def _csv_record_by_record(self, name: str, path: Path, columns: list[str], delimiter: str,
@@ -230,9 +237,9 @@ class Reader:
                               max_line_size=max(DUCKDB_LINE_BYTES, 4 * longest + 64 * (len(columns) + 2)))
             table = table.mutate(**{ROW: table[ROW].cast("int64")})
             # Loaded now, so that the scratch copy can go at once.
-            table = self.con.create_table(f"_raw_{name}", _named_only(table, columns, ROW), temp=True, overwrite=True)
+            table = self.con.create_table(f"_raw_{name}", named_only(table, columns, ROW), temp=True, overwrite=True)
         except Exception as err:
-            return RawTable(name, str(path), failure=f"{path.name} cannot be read as CSV ({_first_line_of(err)})")
+            return RawTable(name, str(path), failure=f"{path.name} cannot be read as CSV ({first_line_of(err)})")
         finally:
             clean.unlink(missing_ok=True)
         return RawTable(name, str(path), columns, table, unreadable, tokens_read_as_missing=True)
@@ -249,13 +256,13 @@ class Reader:
         try:
             table = self.con.read_parquet(pattern)
             columns = list(table.columns)
-            failure = _header_failure(columns, path)
+            failure = header_failure(columns, path)
             if failure:
                 return RawTable(name, str(path), failure=failure)
             table = table.select(**{column_name(i): table[c] for i, c in enumerate(columns)})
             return RawTable(name, str(path), columns, table)
         except Exception as err:
-            return RawTable(name, str(path), failure=f"{path.name} cannot be read as Parquet ({_first_line_of(err)})")
+            return RawTable(name, str(path), failure=f"{path.name} cannot be read as Parquet ({first_line_of(err)})")
 
     # -- databases -------------------------------------------------------------------------------
 
@@ -276,7 +283,7 @@ class Reader:
                 names = set(self.con.list_tables(database=("_cf_source", "main")))
             except Exception as err:
                 raise InputError(f"Cannot open the database '{file}' ({_kind(head) if 'head' in locals() else 'unreadable'}): "
-                                 f"{_first_line_of(err)}.") from None
+                                 f"{first_line_of(err)}.") from None
 
             def fetch(n):
                 return self.con.table(n, database=("_cf_source", "main"))
@@ -285,7 +292,7 @@ class Reader:
                 remote = _connect_url(url)
                 names = set(remote.list_tables())
             except Exception as err:
-                raise InputError(f"Cannot open the database '{url}': {_first_line_of(err)}.") from None
+                raise InputError(f"Cannot open the database '{url}': {first_line_of(err)}.") from None
 
             def fetch(n):
                 return self.con.create_table(f"_copy_{n}", remote.table(n).to_pyarrow(), temp=True, overwrite=True)
@@ -298,14 +305,14 @@ class Reader:
             try:
                 table = fetch(name)
                 columns = list(table.columns)
-                failure = _header_failure(columns, Path(name))
+                failure = header_failure(columns, Path(name))
                 if failure:
                     found[name] = RawTable(name, source, failure=failure)
                     continue
                 table = table.select(**{column_name(i): table[c] for i, c in enumerate(columns)})
                 found[name] = RawTable(name, source, columns, table)
             except Exception as err:
-                found[name] = RawTable(name, source, failure=f"table {name} cannot be read ({_first_line_of(err)})")
+                found[name] = RawTable(name, source, failure=f"table {name} cannot be read ({first_line_of(err)})")
         for other in sorted(names - set(found)):
             guess = suggest_table(other, TABLES)
             if guess:
@@ -384,7 +391,7 @@ def _record_problem(record: list[str], expected: int) -> str | None:
     return None
 
 
-def _named_only(table: ibis.Table, columns: list[str], *keep: str) -> ibis.Table:
+def named_only(table: ibis.Table, columns: list[str], *keep: str) -> ibis.Table:
     """Drop the columns the header leaves unnamed (an export's empty trailing columns)."""
     return table.select(*keep, *[column_name(i) for i, c in enumerate(columns) if c])
 
@@ -398,7 +405,7 @@ def numbered(table: ibis.Table) -> ibis.Table:
     return table.mutate(**{ROW: ibis.row_number().cast("int64") + 1})
 
 
-def _header_failure(columns: list[str], path: Path) -> str | None:
+def header_failure(columns: list[str], path: Path) -> str | None:
     names = [normalise_name(c) for c in columns if c.strip()]
     if not names:
         return f"{path.name} has no column names in its first line"
@@ -462,6 +469,6 @@ def split_suffix(file_name: str) -> tuple[str, str]:
     return stem, "." + suffix.lower() if suffix else ""
 
 
-def _first_line_of(err: BaseException) -> str:
+def first_line_of(err: BaseException) -> str:
     text = str(err).strip()
     return text.splitlines()[0] if text else type(err).__name__
