@@ -1,6 +1,7 @@
 """Benchmark: the whole report at scale, against a bare DuckDB floor on the same files.
 
     python benchmarks/scale.py [--sizes 1M,20M,100M] [--tables all|transactions] [--repeat 3] [--memory-limit 6GB]
+                               [--engine duckdb|spark|duckdb,spark]
 
 For each size (transactions), a demo company with every table is generated once and cached as
 Parquet under ``benchmarks/data/scale-<size>/`` (see ``companies.py``); ``--tables transactions``
@@ -14,7 +15,9 @@ runs on its transactions alone, as issue 10's table was measured. Then, each as 
   backbone needs, a per-customer summary (first and last purchase, purchase days, spend, revenue)
   and monthly cohorts (customers active per acquisition month and month), written to Parquet.
 
-It prints each beside the other with their ratio, the targets of issue 10 (20M: at most 4x the floor
+``--engine spark`` runs the report on a local Spark instead (which reads, validates and computes
+everything itself), ``--engine duckdb,spark`` on both, each beside the same floor. It prints each beside
+the other with their ratio, the targets of issue 10 (20M: at most 4x the floor
 and under 4 GB; 100M: under 10 minutes and 8 GB) and, when the smallest and largest sizes both ran,
 the growth exponent ``log(t_large / t_small) / log(n_large / n_small)`` (1 = linear).
 
@@ -80,7 +83,8 @@ def transactions_in(folder: Path) -> int:
     return pq.ParquetFile(folder / "transactions.parquet").metadata.num_rows
 
 
-def run_size(size: str, tables: str, repeat: int, memory_limit: str, timeout: float | None) -> dict:
+def run_size(size: str, tables: str, repeat: int, memory_limit: str, timeout: float | None,
+             engines: list[str]) -> dict:
     folder = company(size, tables)
     rows = transactions_in(folder)
     print(f"\n== {size}: {rows:,} transactions, {tables} tables ({folder}) ==", flush=True)
@@ -89,8 +93,18 @@ def run_size(size: str, tables: str, repeat: int, memory_limit: str, timeout: fl
     floor = measure("floor (bare DuckDB: summary + cohorts)", python(FLOOR, folder, memory_limit, work),
                     repeat=repeat, timeout=timeout)
     print(floor.line(), flush=True)
-    report = measure("custfocus report", custfocus("report", folder, "--out", work / "report.html",
-                                                   "--json", work / "report.json"),
+    results = {"rows": rows, "floor": floor}
+    for engine in engines:
+        results[engine] = _report(size, folder, work / engine, engine, floor, repeat, env, timeout)
+    return results
+
+
+def _report(size: str, folder: Path, work: Path, engine: str, floor: Measured, repeat: int, env: dict,
+            timeout: float | None) -> dict:
+    work.mkdir()
+    report = measure(f"custfocus report --engine {engine}",
+                     custfocus("report", folder, "--engine", engine, "--out", work / "report.html",
+                               "--json", work / "report.json"),
                      repeat=repeat, env=env, timeout=timeout)
     print(report.line(), flush=True)
     sections = _sections(work / "report.json") if report.ok else {}
@@ -101,10 +115,11 @@ def run_size(size: str, tables: str, repeat: int, memory_limit: str, timeout: fl
         rest = report.last.seconds - sum(f["seconds"] for f in sections.values())
         print(f"  start-up, loading, validation, writing {rest:7.2f} s (of the last run)")
     if report.ok and floor.ok:
-        print(f"  report / floor: {report.seconds / floor.seconds:.2f}x wall; peak {report.peak_mb:,.0f} MB "
-              f"(floor {floor.peak_mb:,.0f} MB)")
-    _targets(size, report, floor)
-    return {"rows": rows, "report": report, "floor": floor, "sections": sections}
+        print(f"  report ({engine}) / floor: {report.seconds / floor.seconds:.2f}x wall; peak "
+              f"{report.peak_mb:,.0f} MB (floor {floor.peak_mb:,.0f} MB)")
+    if engine == "duckdb":
+        _targets(size, report, floor)
+    return {"report": report, "sections": sections}
 
 
 def _sections(path: Path) -> dict:
@@ -120,20 +135,21 @@ def _targets(size: str, report: Measured, floor: Measured) -> None:
         print(f"  target (100M): < 10 min and < 8 GB: {'met' if verdict else 'NOT met'}")
 
 
-def _growth(results: dict) -> None:
-    done = [(r["rows"], r) for r in results.values() if r["report"].ok]
+def _growth(results: dict, engine: str) -> None:
+    done = [(r["rows"], r) for r in results.values() if r[engine]["report"].ok and r["floor"].ok]
     if len(done) < 2:
         return
     (small_n, small), (large_n, large) = min(done, key=lambda d: d[0]), max(done, key=lambda d: d[0])
     span = math.log(large_n / small_n)
-    print(f"\ngrowth exponent from {small_n:,} to {large_n:,} transactions (1 = linear):")
-    for name in ("report", "floor"):
-        a, b = small[name], large[name]
+    print(f"\ngrowth exponent from {small_n:,} to {large_n:,} transactions (1 = linear), report on {engine}:")
+    for name, a, b in (("report", small[engine]["report"], large[engine]["report"]),
+                       ("floor", small["floor"], large["floor"])):
         print(f"  {name:<8} time {math.log(b.seconds / a.seconds) / span:5.2f}, "
               f"peak memory {math.log(b.peak_mb / a.peak_mb) / span:5.2f}")
-    for key in large["sections"]:
-        if key in small["sections"] and small["sections"][key]["seconds"] > 0:
-            ratio = large["sections"][key]["seconds"] / small["sections"][key]["seconds"]
+    small_sections, large_sections = small[engine]["sections"], large[engine]["sections"]
+    for key in large_sections:
+        if key in small_sections and small_sections[key]["seconds"] > 0:
+            ratio = large_sections[key]["seconds"] / small_sections[key]["seconds"]
             print(f"  section {key:<14} time {math.log(max(ratio, 1e-9)) / span:5.2f}")
 
 
@@ -145,19 +161,25 @@ def main() -> None:
                         help="every table of the demo company, or its transactions alone")
     parser.add_argument("--memory-limit", default="6GB", help="DuckDB's memory_limit for both contenders")
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds before a run is stopped")
+    parser.add_argument("--engine", default="duckdb",
+                        help="comma-separated, of duckdb, spark: the engines the report runs on")
     parser.add_argument("--generate-only", action="store_true")
     args = parser.parse_args()
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
     unknown = [s for s in sizes if s not in SIZES]
     if unknown:
         parser.error(f"unknown size(s) {', '.join(unknown)}; choose from {', '.join(SIZES)}")
+    engines = [e.strip() for e in args.engine.split(",") if e.strip()]
+    if not engines or set(engines) - {"duckdb", "spark"}:
+        parser.error("--engine takes duckdb, spark or both (duckdb,spark)")
     if args.generate_only:
         for size in sizes:
             company(size, args.tables)
         return
-    results = {size: run_size(size, args.tables, args.repeat, args.memory_limit, args.timeout)
+    results = {size: run_size(size, args.tables, args.repeat, args.memory_limit, args.timeout, engines)
                for size in sizes}
-    _growth(results)
+    for engine in engines:
+        _growth(results, engine)
 
 
 if __name__ == "__main__":

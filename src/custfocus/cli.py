@@ -10,7 +10,7 @@ Adding a command that reads a company (see also docs/architecture.md):
         options.run(lambda company, progress: library.compute(company, horizon, progress=progress),
                     print_text=_print_churn, needs=("transactions",))
 
-The decorator adds DATA, --source, --engine, --on-error, --as-of and --json (declared once, in
+The decorator adds DATA, --source, --engine, --spark-master, --on-error, --as-of and --json (declared once, in
 ``CompanyOptions``), turns errors into sentences and registers the command. ``options.run`` loads the
 company behind a spinner, makes the one library call, says how many rows were rejected, and prints
 the result: as JSON with --json (``to_dict()`` or the value itself, through ``stats.to_jsonable``),
@@ -99,8 +99,13 @@ class Period(str, Enum):
 
 
 DataArg = Annotated[Path | None, typer.Argument(help="Company folder of CSV/Parquet tables.", show_default=False)]
-SourceOpt = Annotated[str | None, typer.Option("--source", help="Ibis connection URL instead of a folder, e.g. duckdb:///company.duckdb.")]
+SourceOpt = Annotated[str | None, typer.Option("--source", help=(
+    "Instead of a folder: a database URL (duckdb:///company.duckdb), or with --engine spark a folder URL "
+    "Spark reads (hdfs://..., s3a://...) or a database of the Spark catalog (spark:DBNAME)."))]
 EngineOpt = Annotated[EngineName, typer.Option("--engine", help="Where table work runs.")]
+SparkMasterOpt = Annotated[str | None, typer.Option("--spark-master", help=(
+    "With --engine spark: the cluster to run on (spark://host:7077, yarn, local[4]); default: a local "
+    "Spark, or spark-submit's master."))]
 OnErrorOpt = Annotated[OnError, typer.Option("--on-error", help="stop on bad rows, or quarantine them under rejected/ and go on.")]
 AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="Analysis date YYYY-MM-DD (default: custfocus.toml, else the latest date in the data).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")]
@@ -113,6 +118,7 @@ class CompanyOptions:
     data: DataArg = None
     source: SourceOpt = None
     engine: EngineOpt = EngineName.duckdb
+    spark_master: SparkMasterOpt = None
     on_error: OnErrorOpt = OnError.stop
     as_of: AsOfOpt = None
     as_json: JsonOpt = False
@@ -120,7 +126,14 @@ class CompanyOptions:
     def load(self, progress: Callable[[str], None] = lambda note: None):
         from custfocus.data.loading import load
 
-        return load(self.location(), engine=self.engine.value, on_error=self.on_error.value,
+        engine = self.engine.value
+        if self.spark_master is not None:
+            if engine != "spark":
+                raise InputError("--spark-master needs --engine spark.")
+            from custfocus.engine import connect
+
+            engine = connect("spark", spark_master=self.spark_master)
+        return load(self.location(), engine=engine, on_error=self.on_error.value,
                     as_of=parse_date(self.as_of, "--as-of"), progress=progress)
 
     def location(self):
@@ -413,7 +426,7 @@ def demo(
                   "open cases, and the company's other tables.")
 
 
-@company_command(omit=("engine", "on_error"))
+@company_command(omit=("engine", "spark_master", "on_error"))
 def validate(
     options: CompanyOptions,
     limit: Annotated[int, typer.Option("--limit", min=0, help="Problems listed (0 = all).")] = 50,

@@ -118,6 +118,8 @@ class _Loader:
         # Spark reads and checks what it can reach itself; DuckDB reads the rest: the engine's own
         # connection when it is DuckDB, else a private one whose valid rows are handed over.
         self.on_spark = self.engine.name == "spark" and reads_on_spark(source)
+        if not self.on_spark and (catalog_database(source) is not None or is_filesystem_url(source)):
+            raise InputError(f"The source '{source}' is read by Spark: add --engine spark (engine='spark').")
         self.con = self.engine.con if self.engine.name == "duckdb" or self.on_spark else duckdb_backend()
         self.settings_folder = self.folder
         if self.on_spark and is_filesystem_url(source):

@@ -29,6 +29,7 @@ from custfocus.engine.scratch import remove, scratch_dir
 
 ENGINES = ("duckdb", "spark")
 SPARK_LOG_LEVEL_ENV = "CUSTFOCUS_SPARK_LOG_LEVEL"  # e.g. WARN or INFO to see Spark's own logging
+SPARK_SUBMIT_ENV = "PYSPARK_GATEWAY_PORT"  # set when spark-submit runs this process (its JVM is started)
 MEMORY_LIMIT_ENV = "CUSTFOCUS_MEMORY_LIMIT"
 TEMP_DIRECTORY_ENV = "CUSTFOCUS_TEMP_DIRECTORY"
 MEMORY_SHARE = 0.5  # of the machine's memory for DuckDB by default
@@ -86,14 +87,15 @@ def sql_identifier(name: str) -> str:
     return '"' + str(name).replace('"', '""') + '"'
 
 
-def connect(engine: str = "duckdb", *, spark_session=None, memory_limit: str | None = None,
-            temp_directory: str | Path | None = None) -> Engine:
-    """Start the engine by name. ``spark_session`` lets a caller pass a session it already has;
+def connect(engine: str = "duckdb", *, spark_session=None, spark_master: str | None = None,
+            memory_limit: str | None = None, temp_directory: str | Path | None = None) -> Engine:
+    """Start the engine by name. ``spark_session`` lets a caller pass a session it already has,
+    ``spark_master`` names the cluster to start one on (see :func:`spark_session`);
     ``memory_limit`` (e.g. "6GB") and ``temp_directory`` bound DuckDB (see the module doc)."""
     if engine == "duckdb":
         return Engine("duckdb", duckdb_backend(memory_limit, temp_directory))
     if engine == "spark":
-        return Engine("spark", ibis.pyspark.connect(spark_session or local_spark_session()))
+        return Engine("spark", ibis.pyspark.connect(spark_session or start_spark_session(spark_master)))
     raise EngineError(f"Unknown engine '{engine}': choose one of {', '.join(ENGINES)}.")
 
 
@@ -160,8 +162,10 @@ def _spill_directory() -> Path:
     return _spill[0]
 
 
-def local_spark_session():
-    """A small local PySpark session (one per process; Spark reuses it)."""
+def start_spark_session(master: str | None = None):
+    """A PySpark session (one per process; Spark reuses it): on ``master`` (a cluster's URL, e.g.
+    spark://host:7077 or yarn) when given; under spark-submit, on the master spark-submit was given;
+    else a small local one."""
     try:
         from pyspark.sql import SparkSession
     except ImportError as err:
@@ -169,12 +173,18 @@ def local_spark_session():
             "The Spark engine needs PySpark: install custfocus with the 'spark' extra "
             "(pip install 'custfocus[spark]')."
         ) from err
-    return (
-        SparkSession.builder.master("local[2]")
-        .appName("custfocus")
+    builder = (
+        SparkSession.builder.appName("custfocus")
         .config("spark.driver.extraJavaOptions", f"-Dlog4j.configurationFile={_spark_log_config()}")
-        .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")  # its stage bars would cover ours
+    )
+    if master is None and SPARK_SUBMIT_ENV in os.environ:
+        return builder.getOrCreate()  # spark-submit set the master and the cluster's settings
+    if master is not None and master != "local" and not master.startswith("local["):
+        return builder.master(master).getOrCreate()
+    return (
+        builder.master(master or "local[2]")
+        .config("spark.ui.enabled", "false")
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.driver.memory", "2g")
