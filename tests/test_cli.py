@@ -171,6 +171,14 @@ def test_clv_refuses_two_sources(demo_folder):
     assert result.exit_code == 1 and "not both" in result.output
 
 
+def test_spark_sources_and_master_need_the_spark_engine(small_folder):
+    result = run("nps", small_folder, "--spark-master", "spark://nowhere:7077")
+    assert result.exit_code == 1 and "--spark-master needs --engine spark." in result.output
+    for source in ("spark:acme", "hdfs://namenode/acme"):
+        result = run("nps", "--source", source)
+        assert result.exit_code == 1 and f"The source '{source}' is read by Spark: add --engine spark" in result.output
+
+
 def test_interventions_on_the_demo(demo_folder):
     result = run("interventions", demo_folder, "--json")
     assert result.exit_code == 0, result.output

@@ -88,6 +88,20 @@ def test_bad_rows_are_the_same_problems_and_quarantine_on_spark(tmp_path, spark_
                                                         "C1,2024-02-07,7,O7,1,web,surplus"]]
 
 
+def test_bytes_that_are_not_utf8_make_a_record_unreadable_on_spark_too(tmp_path, spark_engine):
+    data = b"customer_id,date,amount\nC1,2024-01-05,10\nC2,2024-01-06,caf\xe9\nC3,2024-01-07,5\n"
+    folders = [tmp_path / "duckdb", tmp_path / "spark"]
+    for folder in folders:
+        folder.mkdir()
+        (folder / "transactions.csv").write_bytes(data)
+    on_duckdb = load(folders[0], as_of=AS_OF, on_error="quarantine").load_report.tables["transactions"]
+    on_spark = load(folders[1], as_of=AS_OF, on_error="quarantine", engine=spark_engine).load_report.tables["transactions"]
+    assert on_spark.problem_counts == on_duckdb.problem_counts == {(None, "is not valid UTF-8"): 1}
+    assert [(p.row, p.column) for p in on_spark.problems] == [(p.row, p.column) for p in on_duckdb.problems] == [(2, None)]
+    assert on_spark.problems[0].message.startswith("is not valid UTF-8 (a byte read as U+FFFD in field 3)")
+    assert (on_spark.read, on_spark.used) == (on_duckdb.read, on_duckdb.used) == (3, 2)
+
+
 def test_row_numbers_follow_the_file_across_splits(tmp_path, spark_engine):
     """A file Spark splits into several partitions is numbered in file order, as DuckDB numbers it."""
     session = spark_engine.con._session
@@ -106,21 +120,34 @@ def test_row_numbers_follow_the_file_across_splits(tmp_path, spark_engine):
     assert [p.value for p in on_spark.problems] == ["bad"] * len(expected)
 
 
-def test_no_row_passes_through_duckdb_on_spark(tmp_path, spark_engine, monkeypatch):
+def test_no_row_passes_through_duckdb_or_python_on_spark(tmp_path, spark_engine, monkeypatch):
     demo.write(demo.generate(customers=300, seed=3), tmp_path)
 
     def refused(*args, **kwargs):
         raise AssertionError("DuckDB was started on the Spark path")
 
     import duckdb
+    from pyspark.sql import SparkSession
 
     monkeypatch.setattr(duckdb, "connect", refused)
     monkeypatch.setattr(custfocus.engine, "duckdb_backend", refused)
     monkeypatch.setattr("custfocus.data.loading.duckdb_backend", refused)
+    # Every query Ibis sends to Spark: none may run Python code on rows (a Python UDF's plan node).
+    plans = []
+    original = SparkSession.sql
+
+    def planned(self, query, *args, **kwargs):
+        frame = original(self, query, *args, **kwargs)
+        plans.append(frame._jdf.queryExecution().executedPlan().toString())
+        return frame
+
+    monkeypatch.setattr(SparkSession, "sql", planned)
     company = load(tmp_path, engine=spark_engine)
     assert company.backend.name == "spark"
     payload = json.loads(dumps(build_report(company)))
     assert payload["sections"]["retention"]["data"]
+    assert len(plans) > 50
+    assert not [plan for plan in plans if "EvalPython" in plan]
 
 
 def test_catalog_database_is_read_and_checked_on_spark(tmp_path, spark_engine):

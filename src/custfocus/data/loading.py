@@ -27,8 +27,13 @@ import pandas as pd
 
 from custfocus.data.company import Company
 from custfocus.data.contract import TABLE_ORDER, TABLES, Table
-from custfocus.data.reading import ROW, RawTable, Reader, Unreadable, column_name, numbered
-from custfocus.data.settings import ASSESSMENT_FILE, Settings, check_as_of, read_settings
+from custfocus.data.reading import ROW, RawTable, Reader, column_name, numbered
+from custfocus.data.settings import (
+    ASSESSMENT_FILE,
+    Settings,
+    check_as_of,
+    read_settings,
+)
 from custfocus.data.spark_reading import (
     SparkReader,
     catalog_database,
@@ -52,7 +57,13 @@ from custfocus.data.validation import (
     resolve_columns,
     typed_value,
 )
-from custfocus.engine import Engine, connect, duckdb_backend, sql_identifier, sql_literal
+from custfocus.engine import (
+    Engine,
+    connect,
+    duckdb_backend,
+    sql_identifier,
+    sql_literal,
+)
 from custfocus.engine.scratch import scratch, scratch_dir
 from custfocus.errors import InputError, ValidationFailed
 
@@ -383,30 +394,31 @@ class _Loader:
 
     def _unreadable(self, name: str, raw: RawTable, result: TableLoad) -> int:
         """List, count and quarantine the records the reader could not read; returns how many."""
-        lines = raw.unreadable
-        if raw.unreadable_table is not None:  # kept on the engine: only the first ones come here
-            table = raw.unreadable_table
-            reasons = table.group_by("_cf_reason").aggregate(rows=table.count()).execute()
-            if reasons.empty:
-                return 0
-            first = table.order_by(ROW).limit(LISTED_PROBLEMS_PER_TABLE).execute()
-            lines = [Unreadable(int(r[ROW]), r["_cf_line"].encode("utf-8", "surrogateescape"), r["_cf_reason"])
-                     for r in first.to_dict("records")]
-        for line in lines:
+        if raw.unreadable_table is not None:
+            return self._unreadable_on_engine(name, raw.unreadable_table, result)
+        for line in raw.unreadable:
             result.problems.append(Problem(name, line.row, None, line.text, line.reason))
-        if raw.unreadable_table is None:
-            for line in lines:
-                result.problem_counts[(None, line.reason.split(" (")[0])] += 1
-            self._quarantine_unreadable(name, raw, result)
-            return len(lines)
+            result.problem_counts[(None, line.reason.split(" (")[0])] += 1
+        self._quarantine_unreadable(name, raw, result)
+        return len(raw.unreadable)
+
+    def _unreadable_on_engine(self, name: str, table: ibis.Table, result: TableLoad) -> int:
+        """The same for records the reader kept on the engine (Spark's): counted there, the first listed."""
+        reasons = table.group_by("_cf_reason").aggregate(rows=table.count()).execute()
+        total = int(reasons["rows"].sum())
+        if not total:
+            return 0
         for reason, rows in zip(reasons["_cf_reason"], reasons["rows"], strict=True):
             result.problem_counts[(None, reason.split(" (")[0])] += int(rows)
+        first = table.order_by(ROW).limit(LISTED_PROBLEMS_PER_TABLE).execute()
+        result.problems.extend(Problem(name, int(r[ROW]), None, r["_cf_line"], r["_cf_reason"])
+                               for r in first.to_dict("records"))
         if self.on_error == "quarantine" and self.rejected_dir is not None:
             path = self._rejected_path(f"{name}.unreadable.csv")
             self._write_csv(table.order_by(ROW).select(_row=table[ROW], _reason=table["_cf_reason"],
                                                        line=table["_cf_line"]), path)
             result.notes.append(f"Unreadable lines are in {path}.")
-        return int(reasons["rows"].sum())
+        return total
 
     def _write_csv(self, table: ibis.Table, path) -> None:
         if self.on_spark:

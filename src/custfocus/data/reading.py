@@ -254,15 +254,21 @@ class Reader:
 
     def _parquet(self, name: str, path: Path, pattern: str) -> RawTable:
         try:
-            table = self.con.read_parquet(pattern)
+            table = self._read_parquet(path, pattern)
             columns = list(table.columns)
             failure = header_failure(columns, path)
             if failure:
                 return RawTable(name, str(path), failure=failure)
-            table = table.select(**{column_name(i): table[c] for i, c in enumerate(columns)})
-            return RawTable(name, str(path), columns, table)
+            return RawTable(name, str(path), columns, self._positional(name, table, columns))
         except Exception as err:
             return RawTable(name, str(path), failure=f"{path.name} cannot be read as Parquet ({first_line_of(err)})")
+
+    def _read_parquet(self, path: Path, pattern: str) -> ibis.Table:
+        return self.con.read_parquet(pattern)
+
+    def _positional(self, name: str, table: ibis.Table, columns: list[str]) -> ibis.Table:
+        """``table`` with its columns named by position (``_cf_c0``, ...)."""
+        return table.select(**{column_name(i): table[c] for i, c in enumerate(columns)})
 
     # -- databases -------------------------------------------------------------------------------
 
@@ -296,12 +302,17 @@ class Reader:
 
             def fetch(n):
                 return self.con.create_table(f"_copy_{n}", remote.table(n).to_pyarrow(), temp=True, overwrite=True)
+        return self.tables(names, fetch, url, "database")
+
+    def tables(self, names: set[str], fetch: Callable[[str], ibis.Table], where: str, kind: str) -> dict[str, RawTable]:
+        """The contract's tables among a database's ``names`` (``fetch`` opens one), and a note for
+        each other table whose name is close to one of the contract's."""
         found = {}
         for name in TABLE_ORDER:
             if name not in names:
                 continue
-            self.progress(f"Reading {name} from the database")
-            source = f"{url} table {name}"
+            self.progress(f"Reading {name} from the {kind}")
+            source = f"{where} table {name}"
             try:
                 table = fetch(name)
                 columns = list(table.columns)
@@ -309,14 +320,14 @@ class Reader:
                 if failure:
                     found[name] = RawTable(name, source, failure=failure)
                     continue
-                table = table.select(**{column_name(i): table[c] for i, c in enumerate(columns)})
-                found[name] = RawTable(name, source, columns, table)
+                found[name] = RawTable(name, source, columns, self._positional(name, table, columns))
             except Exception as err:
                 found[name] = RawTable(name, source, failure=f"table {name} cannot be read ({first_line_of(err)})")
         for other in sorted(names - set(found)):
             guess = suggest_table(other, TABLES)
             if guess:
-                self.notes.append(f"Database table {other} is not a table of the data contract. Did you mean {guess}?")
+                self.notes.append(f"{kind.capitalize()} table {other} is not a table of the data contract. "
+                                  f"Did you mean {guess}?")
         return found
 
     def frames(self, frames: dict) -> dict[str, RawTable]:
@@ -324,8 +335,7 @@ class Reader:
         for name, frame in frames.items():
             table = self.con.create_table(f"_raw_{name}", frame, temp=True, overwrite=True)
             columns = list(table.columns)
-            table = table.select(**{column_name(i): table[c] for i, c in enumerate(columns)})
-            found[name] = RawTable(name, "data frame", columns, table)
+            found[name] = RawTable(name, "data frame", columns, self._positional(name, table, columns))
         return found
 
 

@@ -7,7 +7,8 @@ catalog (``spark:DBNAME``). Only compact results come back: a file's header line
 each file split, the settings files.
 
 CSV is read in Spark's PERMISSIVE mode: a record it cannot read (too many or too few fields) is kept
-with its text in a corrupt-record column and reported as unreadable, never dropped.
+with its text in a corrupt-record column and reported as unreadable, never dropped; so is a record
+with bytes that are not UTF-8 (which Spark reads as U+FFFD).
 
 Row numbers scale out: ``monotonically_increasing_id`` is (partition << 33) + the row's index in its
 partition, so counting the rows of each file split (one small row per split) gives every split's
@@ -22,7 +23,7 @@ from urllib.parse import urlsplit
 
 import ibis
 
-from custfocus.data.contract import TABLE_ORDER, TABLES
+from custfocus.data.contract import TABLES
 from custfocus.data.reading import (
     ROW,
     TABLE_SUFFIXES,
@@ -30,7 +31,6 @@ from custfocus.data.reading import (
     Reader,
     column_name,
     first_line_of,
-    header_failure,
     named_only,
     split_suffix,
 )
@@ -144,28 +144,8 @@ class SparkReader(Reader):
         except Exception as err:
             raise InputError(f"Cannot read the database '{database}' of the Spark catalog (from --source "
                              f"'{CATALOG_PREFIX}{database}'): {first_line_of(err)}.") from None
-        found = {}
-        for name in TABLE_ORDER:
-            if name not in names:
-                continue
-            self.progress(f"Reading {name} from the Spark catalog")
-            source = f"{CATALOG_PREFIX}{database} table {name}"
-            try:
-                frame = self.session.table(f"{_quoted(database)}.{_quoted(name)}")
-                columns = list(frame.columns)
-                failure = header_failure(columns, Path(name))
-                if failure:
-                    found[name] = RawTable(name, source, failure=failure)
-                    continue
-                frame = frame.select(*[frame[_quoted(c)].alias(column_name(i)) for i, c in enumerate(columns)])
-                found[name] = RawTable(name, source, columns, self._register(name, number_rows(self.session, frame)))
-            except Exception as err:
-                found[name] = RawTable(name, source, failure=f"table {name} cannot be read ({first_line_of(err)})")
-        for other in sorted(names - set(found)):
-            guess = suggest_table(other, TABLES)
-            if guess:
-                self.notes.append(f"Catalog table {other} is not a table of the data contract. Did you mean {guess}?")
-        return found
+        return self.tables(names, lambda name: self.con.table(name, database=database),
+                           f"{CATALOG_PREFIX}{database}", "catalog")
 
     def frames(self, frames: dict) -> dict[str, RawTable]:
         raise TypeError("data frames are read by the DuckDB reader and handed to Spark")
@@ -185,30 +165,31 @@ class SparkReader(Reader):
             numbered = number_rows(self.session, frame)
         except Exception as err:
             return RawTable(name, str(path), failure=f"{path.name} cannot be read as CSV ({first_line_of(err)})")
-        readable = numbered.where(F.col(UNREADABLE).isNull()).drop(UNREADABLE)
         line = F.col(UNREADABLE)
+        # Spark reads bytes that are not UTF-8 as U+FFFD: the first field that has one, else null.
+        not_utf8 = F.coalesce(*[F.when(F.instr(p, "\ufffd") > 0, F.lit(i + 1)) for i, p in enumerate(positions)])
+        numbered = numbered.withColumn("_cf_not_utf8", not_utf8)
+        readable = numbered.where(line.isNull() & F.col("_cf_not_utf8").isNull()).drop(UNREADABLE, "_cf_not_utf8")
         fields = F.regexp_count(line, F.lit(_field_pattern(delimiter)))
-        reason = F.when(fields != len(columns), F.format_string(
-            f"has %d fields where the header has {len(columns)}", fields)).otherwise(
-            F.lit("cannot be read as CSV"))
-        # Spark refuses a query of a raw CSV file that reads its corrupt-record column alone; the
-        # always-true test on the first column makes the query read that column too.
-        unreadable = numbered.where(line.isNotNull() & (F.coalesce(F.length(positions[0]), F.lit(0)) >= 0)).select(
-            ROW, reason.alias("_cf_reason"), line.alias("_cf_line"))
+        reason = (
+            F.when(line.isNull(), F.format_string(
+                "is not valid UTF-8 (a byte read as U+FFFD in field %d); save the file with UTF-8 encoding",
+                F.col("_cf_not_utf8")))
+            .when(fields != len(columns), F.format_string(f"has %d fields where the header has {len(columns)}", fields))
+            .otherwise(F.lit("cannot be read as CSV")))
+        text = F.coalesce(line, F.concat_ws(delimiter, *[F.coalesce(F.col(p), F.lit("")) for p in positions]))
+        unreadable = numbered.where(line.isNotNull() | F.col("_cf_not_utf8").isNotNull()).select(
+            ROW, reason.alias("_cf_reason"), text.alias("_cf_line"))
         return RawTable(name, str(path), columns, named_only(self._register(name, readable), columns, ROW),
                         unreadable_table=self._register(f"{name}_unreadable", unreadable))
 
-    def _parquet(self, name: str, path, pattern: str) -> RawTable:
-        try:
-            frame = self.session.read.option("recursiveFileLookup", "true").parquet(spark_location(path))
-            columns = list(frame.columns)
-            failure = header_failure(columns, path)
-            if failure:
-                return RawTable(name, str(path), failure=failure)
-            frame = frame.select(*[frame[_quoted(c)].alias(column_name(i)) for i, c in enumerate(columns)])
-            return RawTable(name, str(path), columns, self._register(name, number_rows(self.session, frame)))
-        except Exception as err:
-            return RawTable(name, str(path), failure=f"{path.name} cannot be read as Parquet ({first_line_of(err)})")
+    def _read_parquet(self, path, pattern: str) -> ibis.Table:
+        # A folder of Parquet files is read with every file below it, as DuckDB's **/*.parquet is.
+        return self.con.read_parquet(spark_location(path), recursiveFileLookup="true")
+
+    def _positional(self, name: str, table: ibis.Table, columns: list[str]) -> ibis.Table:
+        positional = super()._positional(name, table, columns)
+        return self._register(name, number_rows(self.session, self.con.raw_sql(self.con.compile(positional))))
 
     def _register(self, name: str, frame) -> ibis.Table:
         view = ibis.util.gen_name(f"custfocus_raw_{name}")
@@ -234,7 +215,11 @@ def number_rows(session, frame):
         offset += split["rows"]
     if not shifts:
         return frame.select(F.lit(None).cast("bigint").alias(ROW), "*")
-    table = session.createDataFrame(shifts, "_cf_part bigint, _cf_file string, _cf_block bigint, _cf_shift bigint")
+    # As literals: a data frame made from Python rows would start Python workers to read them.
+    table = session.range(1).select(F.inline(F.array(*[
+        F.struct(F.lit(part).cast("bigint").alias("_cf_part"), F.lit(file).alias("_cf_file"),
+                 F.lit(block).cast("bigint").alias("_cf_block"), F.lit(shift).cast("bigint").alias("_cf_shift"))
+        for part, file, block, shift in shifts])))
     joined = tagged.join(F.broadcast(table), ["_cf_part", "_cf_file", "_cf_block"])
     return joined.select((index + F.col("_cf_shift")).alias(ROW), *[frame[_quoted(c)] for c in frame.columns])
 
