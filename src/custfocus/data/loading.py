@@ -305,6 +305,12 @@ class _Loader:
                         .filter(lambda t: t._cf_count > 1).drop("_cf_count"))
             joined = checked.left_join(repeated, keys)
             flagged = joined.select(*[joined[c] for c in checked.columns], joined["_cf_first"])
+        vouched = spec.needs_known_customer and known_customers is not None and "customer_id" in stage.mapping
+        if vouched and self.on_spark:
+            # Joined: Spark runs IN (subquery) in a projection as a nested loop over both tables.
+            known = known_customers.select(_cf_known=known_customers.customer_id).distinct()
+            joined = flagged.left_join(known, flagged["_cf_v_customer_id"] == known["_cf_known"])
+            flagged = joined.select(*[joined[c] for c in flagged.columns], joined["_cf_known"])
         typed = {n: flagged[f"_cf_v_{n}"] for n in stage.mapping}
         checks = [Check(c.column, c.kind, flagged[f"_cf_flag{i}"], c.message) for i, c in enumerate(stage.checks)]
         checks += as_of_checks(spec, typed, as_of)
@@ -312,10 +318,10 @@ class _Loader:
             checks.append(Check(spec.unique_key[-1], "duplicate",
                                 flagged["_cf_first"].notnull() & (flagged[ROW] != flagged["_cf_first"]),
                                 f"repeats the {' and '.join(spec.unique_key)} of an earlier row"))
-        if spec.needs_known_customer and known_customers is not None and "customer_id" in typed:
+        if vouched:
             customer = typed["customer_id"]
-            checks.append(Check("customer_id", "unknown customer",
-                                customer.notnull() & ~customer.isin(known_customers.customer_id),
+            known = flagged["_cf_known"].notnull() if self.on_spark else customer.isin(known_customers.customer_id)
+            checks.append(Check("customer_id", "unknown customer", customer.notnull() & ~known,
                                 "is not a customer_id in the customers table"))
         flagged = flagged.mutate(**{f"_cf_rule{i}": c.flag.fill_null(False) for i, c in enumerate(checks)})
         rules = [flagged[f"_cf_rule{i}"] for i in range(len(checks))]
