@@ -163,7 +163,7 @@ def test_progress_is_reported(duckdb_engine, hand_frame):
     transactions = duckdb_engine.from_frame("retention_section_progress_tx", hand_frame)
     steps = []
     section(Company(tables={"transactions": transactions}, as_of=HAND_AS_OF), Context(progress=steps.append))
-    assert len(steps) == 2 and all(step.startswith("Retention: ") for step in steps)
+    assert steps and all(step.startswith("Retention: ") for step in steps)
 
 
 @pytest.mark.spark

@@ -9,8 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.base import clone
-from sklearn.exceptions import ConvergenceWarning as SklearnConvergenceWarning
+from sklearn.base import BaseEstimator, clone
 
 from custfocus.value.fitters import (
     BGBB,
@@ -490,6 +489,11 @@ def test_models_are_scikit_learn_estimators(cls):
     assert model.get_params()["penalizer"] == 0.5
     twin = clone(model)
     assert twin is not model and twin.get_params() == model.get_params()
+    # The settings as scikit-learn's own introspection finds them in the constructor.
+    assert sorted(model.get_params()) == BaseEstimator._get_param_names.__func__(cls)
+    assert model.set_params(tol=1e-6) is model and model.tol == 1e-6
+    with pytest.raises(ValueError, match="Invalid parameter 'learning_rate'"):
+        model.set_params(learning_rate=0.1)
 
 
 def test_fit_returns_self_with_series_of_parameters(bg, cdnow):
@@ -503,7 +507,7 @@ def test_fit_returns_self_with_series_of_parameters(bg, cdnow):
 def test_a_fit_that_does_not_converge_warns_and_says_why():
     with pytest.warns(ConvergenceWarning, match="BGNBD did not converge") as caught:
         model = BGNBD().fit_frame(REGULAR)
-    assert issubclass(caught[0].category, SklearnConvergenceWarning)
+    assert issubclass(caught[0].category, UserWarning)
     assert not model.converged_
     assert "r ran off to" in model.convergence_problem_
     assert "NOT CONVERGED" in repr(model)

@@ -227,8 +227,12 @@ class _Loader:
         columns = {n: spec.column(n) for n in mapping}
         # Three projections (clean text, parsed value, kept value and its flag), then the rules: each
         # step computes its values once per row. view() keeps Ibis from merging them back into one.
-        cleaned = table.select(*keep, **{f"_cf_t_{n}": clean_value(table[p], columns[n], raw.tokens_read_as_missing)
-                                         for n, p in mapping.items()}).view()
+        texts = {n: clean_value(table[p], columns[n], raw.tokens_read_as_missing) for n, p in mapping.items()}
+        # Rows whose text cleaning changes them: when a column has none, the analyses read it as stored.
+        changed = {f"_cf_d_{n}": _changed(table[p], texts[n]) for n, p in mapping.items()
+                   if raw.rescannable and _cleaned(table[p], columns[n])}
+        cleaned = table.select(*keep, **changed, **{f"_cf_t_{n}": text for n, text in texts.items()}).view()
+        keep = [*keep, *changed]
         texts = [f"_cf_t_{n}" for n in mapping]
         parsed = cleaned.select(*keep, *texts, **{f"_cf_p_{n}": parsed_value(cleaned[f"_cf_t_{n}"], c)
                                                   for n, c in columns.items()}).view()
@@ -243,9 +247,10 @@ class _Loader:
         checks = column_checks(spec, {n: typed[f"_cf_v_{n}"] for n in columns}, {n: typed[f"_cf_t_{n}"] for n in columns},
                                {n: (typed[f"_cf_u_{n}"], message) for n, message in unparsed.items()})
         loaded = f"_checked_{spec.name}"
-        checked = self._temporary(loaded, typed.select(
-            *keep, *[f"_cf_v_{n}" for n in columns],
-            **{f"_cf_flag{i}": c.flag.fill_null(False) for i, c in enumerate(checks)}))
+        checked = typed.select(*keep, *[f"_cf_v_{n}" for n in columns],
+                               **{f"_cf_flag{i}": c.flag.fill_null(False) for i, c in enumerate(checks)})
+        if not raw.rescannable:  # parsing text costs more than keeping its result
+            checked = self._temporary(loaded, checked)
         if not has_row:
             checked = self.con.sql(f"SELECT CAST(rowid + 1 AS BIGINT) AS {ROW}, * FROM {sql_identifier(loaded)}")
         checks = [Check(c.column, c.kind, checked[f"_cf_flag{i}"], c.message) for i, c in enumerate(checks)]
@@ -326,8 +331,10 @@ class _Loader:
         flagged = flagged.mutate(**{f"_cf_rule{i}": c.flag.fill_null(False) for i, c in enumerate(checks)})
         rules = [flagged[f"_cf_rule{i}"] for i in range(len(checks))]
         flagged = flagged.mutate(_cf_bad=functools.reduce(operator.or_, rules, ibis.literal(False)))
+        changed = [c.removeprefix("_cf_d_") for c in checked.columns if c.startswith("_cf_d_")]
         counts = flagged.aggregate(
-            bad=flagged._cf_bad.sum(), **{f"r{i}": rule.sum() for i, rule in enumerate(rules)}).execute().iloc[0]
+            bad=flagged._cf_bad.sum(), **{f"r{i}": rule.sum() for i, rule in enumerate(rules)},
+            **{f"d_{n}": flagged[f"_cf_d_{n}"].sum() for n in changed}).execute().iloc[0]
         bad_rows = int(counts["bad"] or 0)
         for i, check in enumerate(checks):
             if counts[f"r{i}"]:
@@ -336,9 +343,12 @@ class _Loader:
         result.used = result.read - result.rejected
         if bad_rows:
             self._reject_rows(stage, flagged, checks, bad_rows)
-        good = flagged.filter(~flagged._cf_bad) if bad_rows else checked
-        good = good.select(**{n: good[f"_cf_v_{n}"] for n in stage.mapping},
-                           **{name: good[position] for name, position in stage.extras.items()})
+        if bad_rows or not stage.raw.rescannable:
+            good = flagged.filter(~flagged._cf_bad) if bad_rows else checked
+            good = good.select(**{n: good[f"_cf_v_{n}"] for n in stage.mapping},
+                               **{name: good[position] for name, position in stage.extras.items()})
+        else:
+            good = self._as_stored(stage, {n for n in changed if not counts[f"d_{n}"]})
         if self.on_error == "report":  # nothing is kept; customers still vouch for the other tables
             return good
         if self.on_spark:  # the checked table is cached; a real subset is cached in its place
@@ -352,6 +362,18 @@ class _Loader:
             self.con.drop_table(f"_checked_{spec.name}", force=True)
             return good
         return self.con.create_view(spec.name, good, overwrite=True)
+
+    def _as_stored(self, stage: _Staged, unchanged: set[str]) -> ibis.Table:
+        """The valid rows of a rescannable source whose every row is valid, read from the source
+        itself: the column as stored where typing it changes nothing, else typed again on each read."""
+        table, columns = stage.raw.table, {n: stage.spec.column(n) for n in stage.mapping}
+        values = {}
+        for n, position in stage.mapping.items():
+            stored = table[position]
+            value = stored if n in unchanged else parsed_value(
+                clean_value(stored, columns[n], stage.raw.tokens_read_as_missing), columns[n])
+            values[n] = value.cast(stage.checked[f"_cf_v_{n}"].type())
+        return table.select(**values, **{name: table[position] for name, position in stage.extras.items()})
 
     def _reject_rows(self, stage: _Staged, flagged: ibis.Table, checks: list[Check], bad_rows: int) -> None:
         """List the first bad rows with their file values, and write all of them when quarantining."""
@@ -521,6 +543,15 @@ def _is_engine_error(err: Exception) -> bool:
     import duckdb
 
     return isinstance(err, duckdb.Error)
+
+
+def _cleaned(stored: ibis.Value, column) -> bool:
+    """Whether typing a stored column is text cleaning only (trimmed, missing tokens, lower case)."""
+    return stored.type().is_string() and column.type in ("id", "text", "category")
+
+
+def _changed(stored: ibis.Value, cleaned: ibis.Value) -> ibis.BooleanValue:
+    return stored.notnull() & (cleaned.isnull() | (cleaned != stored))
 
 
 def _free_names(taken: list[str], *wanted: str) -> list[str]:

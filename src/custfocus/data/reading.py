@@ -32,6 +32,7 @@ from custfocus.errors import InputError
 CSV_SUFFIXES = (".csv", ".csv.gz")
 TABLE_SUFFIXES = (*CSV_SUFFIXES, ".parquet")
 ROW = "_cf_row"
+PARQUET_ROW = "file_row_number"  # DuckDB's name for a Parquet row's place in its file, from 0
 DELIMITERS = (",", ";", "\t", "|")
 # DuckDB's limit is 2 MB a line, and raising it enlarges every read buffer, which costs the reading its
 # parallelism; a file with a longer line (a long free-text comment) is read record by record instead.
@@ -86,6 +87,9 @@ class RawTable:
     # columns _cf_row, _cf_reason and _cf_line (the record's text).
     unreadable_table: ibis.Table | None = None
     tokens_read_as_missing: bool = False  # the reader turned MISSING_STRINGS into missing values
+    # Scanning the source again costs less than keeping a checked copy (Parquet's typed columns):
+    # the loader checks it in one aggregating pass and the analyses read the file itself.
+    rescannable: bool = False
 
 
 class Reader:
@@ -259,12 +263,21 @@ class Reader:
             failure = header_failure(columns, path)
             if failure:
                 return RawTable(name, str(path), failure=failure)
-            return RawTable(name, str(path), columns, self._positional(name, table, columns))
+            return self._parquet_rows(name, path, pattern, table, columns)
         except Exception as err:
             return RawTable(name, str(path), failure=f"{path.name} cannot be read as Parquet ({first_line_of(err)})")
 
     def _read_parquet(self, path: Path, pattern: str) -> ibis.Table:
         return self.con.read_parquet(pattern)
+
+    def _parquet_rows(self, name: str, path: Path, pattern: str, table: ibis.Table, columns: list[str]) -> RawTable:
+        # One file's rows are numbered by DuckDB as it reads them (a folder's files each from 0).
+        numbered_by_reader = pattern == str(path) and PARQUET_ROW not in columns
+        if numbered_by_reader:
+            table = self.con.read_parquet(pattern, file_row_number=True)
+        row = {ROW: table[PARQUET_ROW] + 1} if numbered_by_reader else {}
+        table = table.select(**row, **{column_name(i): table[c] for i, c in enumerate(columns)})
+        return RawTable(name, str(path), columns, table, rescannable=numbered_by_reader)
 
     def _positional(self, name: str, table: ibis.Table, columns: list[str]) -> ibis.Table:
         """``table`` with its columns named by position (``_cf_c0``, ...)."""

@@ -187,6 +187,9 @@ class SparkReader(Reader):
         # A folder of Parquet files is read with every file below it, as DuckDB's **/*.parquet is.
         return self.con.read_parquet(spark_location(path), recursiveFileLookup="true")
 
+    def _parquet_rows(self, name: str, path, pattern: str, table: ibis.Table, columns: list[str]) -> RawTable:
+        return RawTable(name, str(path), columns, self._positional(name, table, columns))
+
     def _positional(self, name: str, table: ibis.Table, columns: list[str]) -> ibis.Table:
         positional = super()._positional(name, table, columns)
         return self._register(name, number_rows(self.session, self.con.raw_sql(self.con.compile(positional))))

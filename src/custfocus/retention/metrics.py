@@ -41,7 +41,8 @@ CYCLE_WINDOWS = ((7, "a week"), (14, "two weeks"), (30, "a month"), (61, "two mo
 
 # Weeks are counted from Monday 5 January 1970, so that a week index maps to a Monday.
 _FIRST_MONDAY = date(1970, 1, 5)
-_FIRST_MONDAY_EPOCH_DAYS = (_FIRST_MONDAY - date(1970, 1, 1)).days
+_EPOCH = date(1970, 1, 1)
+_FIRST_MONDAY_EPOCH_DAYS = (_FIRST_MONDAY - _EPOCH).days
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,7 @@ class RetentionSummary:
     repeat_cutoff: date
     cycle: PurchaseCycle
     cycle_retention: WindowRetention | None
+    cohorts: CohortMatrix | None = None  # when asked for
 
     @property
     def cycle_measured(self) -> bool:
@@ -157,21 +159,32 @@ class RetentionSummary:
                 "repeat_purchase_rate": self.repeat.to_dict(), "repeat_purchase_cutoff": self.repeat_cutoff}
 
 
-def summary(transactions: ibis.Table, as_of: date | None = None, period: str = "month") -> RetentionSummary:
-    """Acquisition, active base, retention by period and over the purchase cycle, repeat purchases."""
+def summary(transactions: ibis.Table, as_of: date | None = None, period: str = "month",
+            with_cohorts: bool = False) -> RetentionSummary:
+    """Acquisition, active base, retention by period and over the purchase cycle, repeat purchases
+    (and, ``with_cohorts``, the cohort matrix).
+
+    The transactions are read once into one row per customer and period (kept by the engine while
+    the figures are computed); every figure but the retention over the purchase cycle, which counts
+    days, comes from that table.
+    """
     as_of = _checked_as_of(transactions, as_of, period)
-    flow = acquisition(transactions, as_of, period).merge(
-        active(transactions, as_of, period)[["period", "active_customers"]], on="period", how="outer")
-    cycle = purchase_cycle(transactions, as_of)
-    return RetentionSummary(
-        as_of=as_of, period=period, flow=flow,
-        rates=retention_rates(transactions, as_of, period),
-        revenue=revenue_retention(transactions, as_of, period),
-        repeat=repeat_purchase_rate(transactions, as_of, period, established_only=True),
-        repeat_cutoff=one_period_before(as_of, period),
-        cycle=cycle,
-        cycle_retention=window_retention(transactions, cycle.window_days, as_of) if cycle.window_days else None,
-    )
+    with _customer_periods(transactions, as_of, period).cache() as periods, _purchasers(periods).cache() as customers:
+        flow = _acquisition(customers, as_of, period).merge(
+            _active(periods, as_of, period)[["period", "active_customers"]], on="period", how="outer")
+        cycle = _purchase_cycle(customers)
+        moves = _transitions(periods, as_of, period).to_pandas()
+        return RetentionSummary(
+            as_of=as_of, period=period, flow=flow,
+            rates=_retention_rates(moves, as_of, period),
+            revenue=_revenue_retention(moves, as_of, period),
+            repeat=_repeat_purchase_rate(customers, as_of, period, established_only=True),
+            repeat_cutoff=one_period_before(as_of, period),
+            cycle=cycle,
+            cycle_retention=(window_retention(transactions, cycle.window_days, as_of, first_purchase=_first_day(periods))
+                             if cycle.window_days else None),
+            cohorts=_cohort_matrix(periods, customers, as_of, period) if with_cohorts else None,
+        )
 
 
 def purchase_cycle(transactions: ibis.Table, as_of: date | None = None) -> PurchaseCycle:
@@ -181,10 +194,10 @@ def purchase_cycle(transactions: ibis.Table, as_of: date | None = None) -> Purch
     weekly buyers do not make a shop of yearly buyers look weekly.
     """
     as_of = _checked_as_of(transactions, as_of, "month")
-    purchases = _purchases(transactions, as_of)
-    day = purchases.date.epoch_days()
-    customers = purchases.group_by("customer_id").agg(
-        first=day.min(), last=day.max(), purchase_days=purchases.date.nunique())
+    return _purchase_cycle(_purchasers(_customer_periods(transactions, as_of, "month")))
+
+
+def _purchase_cycle(customers: ibis.Table) -> PurchaseCycle:
     repeaters = customers.filter(customers.purchase_days >= 2)
     gaps = repeaters.select(gap=(repeaters["last"] - repeaters["first"]) / (repeaters.purchase_days - 1)).to_pandas()
     if gaps.empty:
@@ -194,12 +207,13 @@ def purchase_cycle(transactions: ibis.Table, as_of: date | None = None) -> Purch
     return PurchaseCycle(typical, len(gaps), days, name)
 
 
-def window_retention(transactions: ibis.Table, days: int, as_of: date | None = None) -> WindowRetention | None:
+def window_retention(transactions: ibis.Table, days: int, as_of: date | None = None, *,
+                     first_purchase: date | None = None) -> WindowRetention | None:
     """Retention over ``days``: of the customers who bought in the ``days`` before the last ``days``
     up to ``as_of``, the share who bought again in the last ``days``, with a Wilson 95% interval.
 
-    None when the first purchase is later than the start of the earlier window (the data are too
-    short to have seen a whole base window).
+    None when the first purchase (``first_purchase`` when the caller knows it) is later than the
+    start of the earlier window (the data are too short to have seen a whole base window).
     """
     if days < 1:
         raise ValueError(f"A retention window must be at least one day, not {days}.")
@@ -207,8 +221,10 @@ def window_retention(transactions: ibis.Table, days: int, as_of: date | None = N
     base_end = as_of - timedelta(days=days)
     base_start = base_end - timedelta(days=days - 1)
     purchases = _purchases(transactions, as_of)
-    first = purchases.date.min().to_pandas()
-    if pd.isna(first) or pd.Timestamp(first).date() > base_start:
+    if first_purchase is None:
+        first = purchases.date.min().to_pandas()
+        first_purchase = None if pd.isna(first) else pd.Timestamp(first).date()
+    if first_purchase is None or first_purchase > base_start:
         return None
     recent = purchases.filter(purchases.date >= base_start)
     customers = recent.group_by("customer_id").agg(
@@ -226,8 +242,11 @@ def acquisition(transactions: ibis.Table, as_of: date | None = None, period: str
     Columns: ``period``, ``complete``, ``new_customers``.
     """
     as_of = _checked_as_of(transactions, as_of, period)
-    firsts = _first_purchase_periods(transactions, as_of, period)
-    counts = firsts.group_by("period_idx").agg(new_customers=firsts.count()).to_pandas()
+    return _acquisition(_purchasers(_customer_periods(transactions, as_of, period)), as_of, period)
+
+
+def _acquisition(customers: ibis.Table, as_of: date, period: str) -> pd.DataFrame:
+    counts = customers.group_by("period_idx").agg(new_customers=customers.count()).to_pandas()
     return _per_period(counts, as_of, period, {"new_customers": 0})
 
 
@@ -237,7 +256,11 @@ def active(transactions: ibis.Table, as_of: date | None = None, period: str = "m
     Columns: ``period``, ``complete``, ``active_customers``.
     """
     as_of = _checked_as_of(transactions, as_of, period)
-    activity = _activity(transactions, as_of, period)
+    return _active(_customer_periods(transactions, as_of, period), as_of, period)
+
+
+def _active(periods: ibis.Table, as_of: date, period: str) -> pd.DataFrame:
+    activity = _activity(periods)
     counts = activity.group_by("period_idx").agg(active_customers=activity.count()).to_pandas()
     return _per_period(counts, as_of, period, {"active_customers": 0})
 
@@ -251,9 +274,12 @@ def retention_rates(transactions: ibis.Table, as_of: date | None = None, period:
     t-1. ``complete`` refers to period t.
     """
     as_of = _checked_as_of(transactions, as_of, period)
-    moves = _transitions(transactions, as_of, period)
-    counts = moves.select("period_idx", "base", "retained").to_pandas()
-    frame = _per_period(counts, as_of, period, {"base": 0, "retained": 0})
+    moves = _transitions(_customer_periods(transactions, as_of, period), as_of, period).to_pandas()
+    return _retention_rates(moves, as_of, period)
+
+
+def _retention_rates(moves: pd.DataFrame, as_of: date, period: str) -> pd.DataFrame:
+    frame = _per_period(moves[["period_idx", "base", "retained"]], as_of, period, {"base": 0, "retained": 0})
     frame["rate"] = frame["retained"] / frame["base"].where(frame["base"] > 0)
     frame["low"], frame["high"] = wilson_intervals(frame["retained"], frame["base"])
     frame["churn"] = 1 - frame["rate"]
@@ -270,8 +296,12 @@ def revenue_retention(transactions: ibis.Table, as_of: date | None = None, perio
     it. New customers of period t are not in it. Columns also ``period`` and ``complete``.
     """
     as_of = _checked_as_of(transactions, as_of, period)
-    moves = _transitions(transactions, as_of, period)
-    sums = moves.select("period_idx", "base", "base_revenue", "revenue").to_pandas()
+    moves = _transitions(_customer_periods(transactions, as_of, period), as_of, period).to_pandas()
+    return _revenue_retention(moves, as_of, period)
+
+
+def _revenue_retention(moves: pd.DataFrame, as_of: date, period: str) -> pd.DataFrame:
+    sums = moves[["period_idx", "base", "base_revenue", "revenue"]]
     frame = _per_period(sums, as_of, period, {"base": 0, "base_revenue": 0.0, "revenue": 0.0})
     frame["revenue_retention"] = frame["revenue"] / frame["base_revenue"].where(frame["base_revenue"] > 0)
     return frame
@@ -284,8 +314,13 @@ def cohort_matrix(transactions: ibis.Table, as_of: date | None = None, period: s
     need not have purchased in between). See :class:`CohortMatrix` for the forms returned.
     """
     as_of = _checked_as_of(transactions, as_of, period)
-    firsts = _first_purchase_periods(transactions, as_of, period).rename(cohort_idx="period_idx")
-    activity = _activity(transactions, as_of, period)
+    periods = _customer_periods(transactions, as_of, period)
+    return _cohort_matrix(periods, _purchasers(periods), as_of, period)
+
+
+def _cohort_matrix(periods: ibis.Table, customers: ibis.Table, as_of: date, period: str) -> CohortMatrix:
+    firsts = customers.select("customer_id", cohort_idx=customers.period_idx)
+    activity = _activity(periods)
     joined = activity.join(firsts, "customer_id")
     joined = joined.mutate(periods_after=joined.period_idx - joined.cohort_idx)
     cells = joined.group_by(["cohort_idx", "periods_after"]).agg(active=joined.count()).to_pandas()
@@ -329,12 +364,14 @@ def repeat_purchase_rate(
     rate. ``n`` is the number of customers in the base.
     """
     as_of = _checked_as_of(transactions, as_of, period)
-    purchases = _purchases(transactions, as_of)
-    customers = purchases.group_by("customer_id").agg(
-        first_purchase=purchases.date.min(), purchase_days=purchases.date.nunique()
-    )
+    customers = _purchasers(_customer_periods(transactions, as_of, period))
+    return _repeat_purchase_rate(customers, as_of, period, established_only)
+
+
+def _repeat_purchase_rate(customers: ibis.Table, as_of: date, period: str, established_only: bool) -> Estimate:
     if established_only:
-        customers = customers.filter(customers.first_purchase <= one_period_before(as_of, period))
+        cutoff = (one_period_before(as_of, period) - _EPOCH).days
+        customers = customers.filter(customers["first"] <= cutoff)
     totals = customers.agg(
         customers=customers.count(),
         repeaters=(customers.purchase_days >= 2).ifelse(1, 0).sum(),
@@ -364,37 +401,55 @@ def _purchases(transactions: ibis.Table, as_of: date) -> ibis.Table:
     return t.filter((t.date <= as_of) & (t.amount > 0))
 
 
-def _activity(transactions: ibis.Table, as_of: date, period: str) -> ibis.Table:
+def _customer_periods(transactions: ibis.Table, as_of: date, period: str) -> ibis.Table:
+    """One row per customer and period with rows up to ``as_of``: ``revenue`` (net, refunds
+    included), ``purchased`` (a purchase in it), ``first_day`` and ``last_day`` (epoch days of its
+    first and last purchase) and ``purchase_days`` (distinct days with a purchase). Every figure
+    but the day windows comes from this one pass over the transactions."""
+    t = _with_date(transactions)
+    t = t.filter(t.date <= as_of)
+    bought = t.amount > 0
+    day = t.date.epoch_days()
+    return t.group_by(["customer_id", _period_expr(t.date, period).name("period_idx")]).agg(
+        revenue=t.amount.sum(), purchased=t.amount.max() > 0,
+        first_day=day.min(where=bought), last_day=day.max(where=bought),
+        # Count distinct skips NULLs: the same on both engines, where a filtered one is not.
+        purchase_days=bought.ifelse(day, ibis.null("int64")).nunique())
+
+
+def _activity(periods: ibis.Table) -> ibis.Table:
     """One row per customer and period with a purchase."""
-    purchases = _purchases(transactions, as_of)
-    return purchases.select("customer_id", period_idx=_period_expr(purchases.date, period)).distinct()
+    return periods.filter(periods.purchased).select("customer_id", "period_idx")
 
 
-def _first_purchase_periods(transactions: ibis.Table, as_of: date, period: str) -> ibis.Table:
-    """One row per customer: the period of their first purchase."""
-    activity = _activity(transactions, as_of, period)
-    return activity.group_by("customer_id").agg(period_idx=activity.period_idx.min())
+def _purchasers(periods: ibis.Table) -> ibis.Table:
+    """One row per customer with a purchase: ``period_idx`` (the period of the first purchase, the
+    customer's cohort), ``first`` and ``last`` purchase day (epoch days) and ``purchase_days``."""
+    bought = periods.filter(periods.purchased)
+    return bought.group_by("customer_id").agg(
+        period_idx=bought.period_idx.min(), first=bought.first_day.min(), last=bought.last_day.max(),
+        purchase_days=bought.purchase_days.sum())
 
 
-def _transitions(transactions: ibis.Table, as_of: date, period: str) -> ibis.Table:
+def _first_day(periods: ibis.Table) -> date | None:
+    first = periods.first_day.min().to_pandas()
+    return None if pd.isna(first) else _EPOCH + timedelta(days=int(first))
+
+
+def _transitions(periods: ibis.Table, as_of: date, period: str) -> ibis.Table:
     """Per period t, the customers active in t-1 and what became of them in t.
 
     Columns: period_idx (t), base, retained, base_revenue (their net revenue in t-1), revenue (their
     net revenue in t).
     """
-    t = _with_date(transactions)
-    t = t.filter(t.date <= as_of)
-    per_customer = t.group_by(["customer_id", _period_expr(t.date, period).name("period_idx")]).agg(
-        revenue=t.amount.sum(), purchased=t.amount.max() > 0
+    before = periods.filter(periods.purchased).select(
+        "customer_id", period_idx=periods.period_idx + 1, base_revenue=periods.revenue
     )
-    before = per_customer.filter(per_customer.purchased).select(
-        "customer_id", period_idx=per_customer.period_idx + 1, base_revenue=per_customer.revenue
-    )
-    after = per_customer.select(
-        next_customer=per_customer.customer_id,
-        next_idx=per_customer.period_idx,
-        next_revenue=per_customer.revenue,
-        next_purchased=per_customer.purchased,
+    after = periods.select(
+        next_customer=periods.customer_id,
+        next_idx=periods.period_idx,
+        next_revenue=periods.revenue,
+        next_purchased=periods.purchased,
     )
     joined = before.left_join(after, [before.customer_id == after.next_customer, before.period_idx == after.next_idx])
     # Customers active in the as_of period would otherwise open a period beyond the data.

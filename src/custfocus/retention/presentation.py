@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from custfocus.data.company import Company
-from custfocus.retention.metrics import CohortMatrix, RetentionSummary, cohort_matrix, summary
+from custfocus.retention.metrics import CohortMatrix, RetentionSummary, summary
 from custfocus.section import Chart, Context, Headline, Section
 from custfocus.stats import MIN_SAMPLE, Estimate, to_jsonable
 
@@ -59,8 +59,8 @@ def section(company: Company, context: Context) -> Section:
     step = context.progress
     transactions, as_of = company.table("transactions"), company.as_of
 
-    step("Retention: acquisition, active base, retention by month and over the purchase cycle")
-    figures = summary(transactions, as_of, PERIOD)
+    step("Retention: acquisition, active base, retention by month and over the purchase cycle, cohorts")
+    figures = summary(transactions, as_of, PERIOD, with_cohorts=True)
     flow, rates, revenue, repeat = figures.flow, figures.rates, figures.revenue, figures.repeat
     if flow.empty:
         return Section(
@@ -69,8 +69,7 @@ def section(company: Company, context: Context) -> Section:
             available=False,
             reason=f"Not available: no purchases (transactions with a positive amount) up to {as_of:%d %b %Y}.",
         )
-    step("Retention: cohorts")
-    cohorts = cohort_matrix(transactions, as_of, PERIOD)
+    cohorts = figures.cohorts
 
     done_flow = flow[flow["complete"]]
     done_rates = rates[rates["complete"]]

@@ -46,6 +46,8 @@ from datetime import date
 import ibis
 import pandas as pd
 
+from custfocus.engine.aggregates import value_on_first_day
+
 TIME_UNITS: dict[str, float] = {"days": 1.0, "weeks": 7.0, "months": 365.25 / 12}
 COUNT_BY = ("day", "order")
 _EPOCH = date(1970, 1, 1)
@@ -73,9 +75,9 @@ def customer_summary(transactions: ibis.Table, *, as_of: date, time_unit: str = 
     end = _observation_end(as_of, calibration_end)
     daily = daily_activity(transactions, after=None, until=end, count_by=count_by)
     purchase_day = daily.purchases > 0
-    first_day_spend = daily.spend.argmin(daily.date, where=purchase_day)
+    first_day_spend = value_on_first_day(daily.spend, daily.date, where=purchase_day)
     if count_by == "order":  # the first order is worth the mean of the first day's orders
-        first_day_spend /= daily.purchases.argmin(daily.date, where=purchase_day)
+        first_day_spend /= value_on_first_day(daily.purchases, daily.date, where=purchase_day)
     per_customer = daily.group_by("customer_id").agg(
         first_purchase=daily.date.min(where=purchase_day),
         last_purchase=daily.date.max(where=purchase_day),

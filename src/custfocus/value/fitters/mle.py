@@ -1,14 +1,15 @@
 """The shared maximum-likelihood core of the customer-base models (one file per model family
 beside this one: :mod:`.bgnbd`, :mod:`.mbgnbd`, :mod:`.pareto_nbd`, :mod:`.gamma_gamma`, :mod:`.bgbb`).
 
-Conventions (scikit-learn's): every model is a :class:`~sklearn.base.BaseEstimator` (so
-``get_params``, ``set_params`` and :func:`sklearn.base.clone` work); its settings go to
+Conventions (scikit-learn's): every model follows the estimator protocol of scikit-learn's
+``BaseEstimator`` (:class:`.estimator.Estimator`: ``get_params``, ``set_params`` and
+:func:`sklearn.base.clone` work, without importing scikit-learn); its settings go to
 ``__init__``; ``fit`` returns ``self``; learned values end in ``_``: ``params_`` and
 ``standard_errors_`` (pandas Series indexed by parameter name), ``log_likelihood_``,
 ``covariance_`` (DataFrame), ``n_customers_`` (sum of weights), ``n_rows_`` (rows actually
 fitted after merging), ``converged_`` and, when it is False, ``convergence_problem_`` (why, in
 words); ``summary()`` is a DataFrame. A fit that did not converge warns with
-:class:`ConvergenceWarning` (a subclass of scikit-learn's), and its parameters must not be used.
+:class:`ConvergenceWarning` (a ``UserWarning``), and its parameters must not be used.
 Data: ``frequency`` = repeat purchases, ``recency`` = time from the first to the last purchase
 (0 without repeat purchases), ``T`` = time from the first purchase to the end of the calibration
 period, all in one time unit (the parameters ``alpha`` and ``beta`` are in that unit). Customers
@@ -42,17 +43,15 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 from scipy.special import polygamma
-from sklearn.base import BaseEstimator
-from sklearn.exceptions import ConvergenceWarning as _SklearnConvergenceWarning
 
 from custfocus.stats import Z95
+from custfocus.value.fitters.estimator import Estimator
 
 PARAMETER_RANGE = (1e-8, 1e8)  # beyond it a parameter has run off to a boundary of the model
 
 
-class ConvergenceWarning(_SklearnConvergenceWarning):
-    """A model's fit did not converge (or its standard errors are not available); filtering
-    scikit-learn's ConvergenceWarning filters this one too."""
+class ConvergenceWarning(UserWarning):
+    """A model's fit did not converge (or its standard errors are not available)."""
 
 
 def _trigamma(x):
@@ -192,7 +191,7 @@ def _frequency_table(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarr
 # ---------------------------------------------------------------------------------------------
 
 
-class MaximumLikelihoodModel(BaseEstimator):
+class MaximumLikelihoodModel(Estimator):
     """Weighted exact maximum likelihood over positive parameters, fitted in log space.
 
     Settings: ``penalizer`` adds ``penalizer * sum(theta^2)`` to the per-customer objective (as
