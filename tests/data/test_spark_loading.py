@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -187,3 +190,19 @@ def test_a_filesystem_url_is_read_by_spark(tmp_path, spark_engine):
     assert (t.read, t.used, t.rejected) == (11, 1, 10)
     assert t.rejected_path == f"{folder.as_uri()}/rejected/transactions.csv"
     assert (folder / "rejected" / "transactions.csv").is_file()
+
+
+def test_the_command_line_runs_under_spark_submit(tmp_path):
+    """As docs/spark.md says: spark-submit runs custfocus's __main__.py on the master it was given."""
+    import custfocus
+
+    demo.write(demo.generate(customers=200, seed=4), tmp_path / "company")
+    main = Path(custfocus.__file__).parent / "__main__.py"
+    submit = Path(sys.executable).parent / "spark-submit"
+    env = os.environ | {"PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable,
+                        "PYTHONPATH": str(Path(custfocus.__file__).parent.parent)}
+    done = subprocess.run([str(submit), "--master", "local[1]", str(main), "report", str(tmp_path / "company"),
+                           "--engine", "spark", "--out", str(tmp_path / "report.html")],
+                          capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Report:" in done.stdout and (tmp_path / "report.html").stat().st_size > 10_000

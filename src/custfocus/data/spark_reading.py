@@ -143,7 +143,7 @@ class SparkReader(Reader):
             names = {t.name for t in self.session.catalog.listTables(database)}
         except Exception as err:
             raise InputError(f"Cannot read the database '{database}' of the Spark catalog (from --source "
-                             f"'{CATALOG_PREFIX}{database}'): {first_line_of(err)}.") from None
+                             f"'{CATALOG_PREFIX}{database}'): {first_line_of(err).rstrip('.')}.") from None
         return self.tables(names, lambda name: self.con.table(name, database=database),
                            f"{CATALOG_PREFIX}{database}", "catalog")
 

@@ -179,7 +179,10 @@ def start_spark_session(master: str | None = None):
         .config("spark.ui.showConsoleProgress", "false")  # its stage bars would cover ours
     )
     if master is None and SPARK_SUBMIT_ENV in os.environ:
-        return builder.getOrCreate()  # spark-submit set the master and the cluster's settings
+        # spark-submit set the master, the cluster's settings and its logging: quiet from here on.
+        session = builder.getOrCreate()
+        session.sparkContext.setLogLevel(_spark_log_level())
+        return session
     if master is not None and master != "local" and not master.startswith("local["):
         return builder.master(master).getOrCreate()
     return (
@@ -194,12 +197,17 @@ def start_spark_session(master: str | None = None):
     )
 
 
-def _spark_log_config() -> Path:
-    """A log4j2 configuration that keeps Spark's logging out of the user's terminal: errors only,
-    unless ``CUSTFOCUS_SPARK_LOG_LEVEL`` asks for more."""
+def _spark_log_level() -> str:
     level = os.environ.get(SPARK_LOG_LEVEL_ENV, "ERROR").strip().upper()
     if level not in ("OFF", "FATAL", "ERROR", "WARN", "INFO", "DEBUG", "TRACE", "ALL"):
         raise EngineError(f"{SPARK_LOG_LEVEL_ENV} '{level}' is not a log level: use ERROR, WARN, INFO or DEBUG.")
+    return level
+
+
+def _spark_log_config() -> Path:
+    """A log4j2 configuration that keeps Spark's logging out of the user's terminal: errors only,
+    unless ``CUSTFOCUS_SPARK_LOG_LEVEL`` asks for more."""
+    level = _spark_log_level()
     path = scratch_dir("custfocus-spark-log-") / "log4j2.properties"
     path.write_text(
         f"rootLogger.level = {level}\n"
