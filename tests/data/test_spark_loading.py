@@ -212,11 +212,12 @@ def _spark_cases():
     import sys
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from hostile.cases import encoding_cases, file_kind_cases, structure_cases
+    from hostile.cases import encoding_cases, file_kind_cases, id_cases, structure_cases, value_cases
 
     # Spark reads one record per line (so that a large CSV splits): a quoted field over several lines
     # is unreadable there, as docs/spark.md says.
-    return [c for c in [*file_kind_cases(), *structure_cases(), *encoding_cases()] if "multi-line" not in c.name]
+    cases = [*file_kind_cases(), *structure_cases(), *encoding_cases(), *value_cases(), *id_cases()]
+    return [c for c in cases if "multi-line" not in c.name]
 
 
 @pytest.mark.parametrize("case", _spark_cases(), ids=lambda c: c.id)

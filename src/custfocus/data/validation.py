@@ -212,8 +212,10 @@ def parsed_value(clean: ibis.Value, col: Column) -> ibis.Value:
         # Naive timestamps are read in the session's time zone (the company's), then made dates. A
         # bare date is taken as it is; anything longer is a timestamp whose offset counts.
         text = clean.cast("string")
-        return ibis.ifelse(text.length() > 10, text.try_cast(dt.Timestamp(timezone="UTC")).date(),
-                           text.try_cast("date"))
+        parsed = ibis.ifelse(text.length() > 10, text.try_cast(dt.Timestamp(timezone="UTC")).date(),
+                             text.try_cast("date"))
+        # Spark reads a signed year (+002024-01-01) as a date; DuckDB does not, and neither is YYYY-MM-DD.
+        return ibis.ifelse(text.startswith("+"), ibis.null("date"), parsed)
     raise ValueError(f"unknown column type {col.type}")
 
 
