@@ -191,7 +191,9 @@ def clean_value(raw: ibis.Value, col: Column, tokens_read_as_missing: bool = Fal
     edges = raw.startswith(" ") | raw.endswith(" ") | raw.startswith("\t") | raw.endswith("\t")
     as_is = raw
     if not tokens_read_as_missing:
-        token = ibis.literal(MISSING_STRINGS, type="array<string>").contains(raw)
+        # Only a short value can be a token: the length test is far cheaper than the list's.
+        short = raw.length() <= max(map(len, MISSING_STRINGS))
+        token = ibis.ifelse(short, ibis.literal(MISSING_STRINGS, type="array<string>").contains(raw), False)
         as_is = ibis.ifelse(token, ibis.null("string"), raw)
     text = ibis.ifelse(edges, _clean_text(raw), as_is)
     return text.lower() if col.type == "category" else text
