@@ -165,3 +165,19 @@ def test_totals_scale_the_effect_and_its_interval():
     assert (total.estimate, total.low, total.high) == pytest.approx(
         (1_000 * effect.estimate, 1_000 * effect.low, 1_000 * effect.high))
     assert total.p_value == effect.p_value and total.n == effect.n
+
+
+def test_large_groups_draw_from_the_bootstrap_normal_limit_with_the_same_spread_and_links():
+    # Right-skewed spend and a second outcome tied to it: the normal limit (used beyond a size)
+    # must give the resampling bootstrap's centre, spread and correlation between outcomes.
+    rng = np.random.default_rng(8)
+    spend_t, spend_c = rng.lognormal(3, 1, 30_000), rng.lognormal(2.9, 1, 30_000)
+    treated = np.column_stack([spend_t, 0.3 * spend_t + rng.normal(0, 5, spend_t.size)])
+    control = np.column_stack([spend_c, 0.3 * spend_c + rng.normal(0, 5, spend_c.size)])
+    resampled = fx.bootstrap_differences(treated, control, replicates=2_000, seed=1, normal_beyond=10**9)
+    limit = fx.bootstrap_differences(treated, control, replicates=2_000, seed=1, normal_beyond=10_000)
+    assert not np.allclose(resampled, limit)  # the second really is the other method
+    spread = resampled.std(axis=0)
+    np.testing.assert_allclose(limit.mean(axis=0), resampled.mean(axis=0), atol=0.1 * spread.max())
+    np.testing.assert_allclose(limit.std(axis=0), spread, rtol=0.08)  # 2,000 replicates: ~3% noise
+    assert np.corrcoef(limit.T)[0, 1] == pytest.approx(np.corrcoef(resampled.T)[0, 1], abs=0.05)

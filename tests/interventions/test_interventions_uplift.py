@@ -97,3 +97,22 @@ def test_the_policy_value_is_estimated_without_optimism():
     assert abs(errors.mean()) < 3 * errors.std() / np.sqrt(len(errors))
     assert np.mean(covered) >= 0.88  # 100 runs: a binomial standard error of 2 points
     assert peak_errors.mean() > 3 * peak_errors.std() / np.sqrt(len(peak_errors))
+
+
+def test_large_experiments_model_targeting_on_a_random_sample(monkeypatch):
+    from custfocus.interventions import analysis
+
+    features, treated, profit, _ = experiment(3_000, seed=11)
+    frame = pd.DataFrame({"past_spend": features["past_spend"], "segment": features["segment"].astype(str),
+                          "treated": treated, "net_profit": profit})
+    monkeypatch.setattr(analysis, "NUMERIC_FEATURES", ("past_spend",))
+    monkeypatch.setattr(analysis, "CATEGORICAL_FEATURES", ("segment",))
+    monkeypatch.setattr(analysis, "MIN_PER_GROUP_FOR_TARGETING", 100)
+    fitted_on, cross_fit = [], uplift.cross_fit
+    monkeypatch.setattr(uplift, "cross_fit", lambda X, t, y, **options: fitted_on.append(len(X)) or cross_fit(
+        X, t, y, **{**options, "estimator": light_model()}))
+    sampled, note, _ = analysis._targeting(frame, treated, seed=0, step=lambda m: None, most=1_200)
+    assert fitted_on == [1_200] and sampled.expected.n == 1_200
+    assert "random sample of 1,200 of the 3,000 participants" in note
+    whole, no_note, _ = analysis._targeting(frame, treated, seed=0, step=lambda m: None, most=10_000)
+    assert fitted_on[-1] == 3_000 and whole.expected.n == 3_000 and no_note is None

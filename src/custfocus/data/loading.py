@@ -1,9 +1,13 @@
 """Loading a company: read its tables, type and check every row, and hand the valid rows to the engine.
 
-Files are read and checked by an embedded DuckDB (the *loader*) in one pass per table: the file is
-scanned once into a table of typed values and rule flags, and everything after that (the analysis
-date, repeated keys, unknown customers, counts, the rows listed and quarantined) works on that table.
-The valid rows are then put on the chosen engine (the same DuckDB, or Spark through Parquet).
+Files are read and checked by an embedded DuckDB (the *loader*). A CSV file is parsed once into a
+table of typed values and rule flags, and everything after that (the analysis date, repeated keys,
+unknown customers, counts, the rows listed and quarantined) works on that table. A Parquet file,
+whose columns are typed already and cheap to scan again, is not copied: its rules are counted in
+one aggregating pass, and when every row is valid the analyses read the file itself (a string
+column as stored when cleaning it changes no row). Only a table with bad rows gets a copy of its
+valid rows. The valid rows are then put on the chosen engine (the same DuckDB, or Spark through
+Parquet).
 With the Spark engine, files and the Spark catalog are read and checked by Spark itself, with the same
 rules (see :mod:`custfocus.data.spark_reading`): no row passes through DuckDB or this process.
 

@@ -165,10 +165,17 @@ def resolve_columns(spec: Table, file_columns: list[str], mapping: dict[str, str
     return found, problems
 
 
+# The tokens as one anchored pattern: a single literal in the SQL (a list of forty literals per
+# column made the statements tens of kilobytes, and compiling them cost more than running them;
+# DuckDB also plans an IN list of this length as a join per column).
+_TOKEN_PATTERN = "^(?:" + "|".join(re.escape(t) for t in MISSING_STRINGS) + ")$"
+_LOWER_TOKEN_PATTERN = "^(?:" + "|".join(re.escape(t) for t in ("", *MISSING_TOKENS)) + ")$"
+_LONGEST_TOKEN = max(map(len, MISSING_STRINGS))
+
+
 def _clean_text(raw: ibis.Value) -> ibis.StringValue:
     text = raw.cast("string").strip()
-    # A list literal, not isin(): DuckDB plans an IN list of this length as a join per column.
-    missing = ibis.literal(["", *MISSING_TOKENS], type="array<string>").contains(text.lower())
+    missing = text.lower().re_search(_LOWER_TOKEN_PATTERN)
     return ibis.ifelse(missing, ibis.null("string"), text)
 
 
@@ -191,7 +198,8 @@ def clean_value(raw: ibis.Value, col: Column, tokens_read_as_missing: bool = Fal
     edges = raw.startswith(" ") | raw.endswith(" ") | raw.startswith("\t") | raw.endswith("\t")
     as_is = raw
     if not tokens_read_as_missing:
-        token = ibis.literal(MISSING_STRINGS, type="array<string>").contains(raw)
+        # Only a short value can be a token: the length test is far cheaper than the pattern.
+        token = ibis.ifelse(raw.length() <= _LONGEST_TOKEN, raw.re_search(_TOKEN_PATTERN), False)
         as_is = ibis.ifelse(token, ibis.null("string"), raw)
     text = ibis.ifelse(edges, _clean_text(raw), as_is)
     return text.lower() if col.type == "category" else text

@@ -35,6 +35,7 @@ from custfocus.stats import MIN_SAMPLE, to_jsonable
 NEEDS = ("interventions", "transactions")
 MIN_PER_GROUP_FOR_TARGETING = 500  # below this the uplift models only fit noise
 MAX_SUBGROUP_LEVELS = 12
+MAX_TARGETING_CUSTOMERS = 100_000  # beyond, the uplift models are fitted on a random sample of this size
 BALANCE_COVARIATES = (*PRE_PERIOD, "recency_days", "frequency", "spend", "tenure_days", "last_nps")
 
 
@@ -253,12 +254,21 @@ def _subgroups(frame: pd.DataFrame, treated: np.ndarray) -> tuple[Subgroup, ...]
     return tuple(found)
 
 
-def _targeting(frame: pd.DataFrame, treated: np.ndarray, seed: int,
-               step: Callable[[str], None]) -> tuple[uplift.Targeting | None, str | None, dict]:
+def _targeting(frame: pd.DataFrame, treated: np.ndarray, seed: int, step: Callable[[str], None],
+               most: int | None = None) -> tuple[uplift.Targeting | None, str | None, dict]:
     smaller = min(int(treated.sum()), int((~treated).sum()))
     if smaller < MIN_PER_GROUP_FOR_TARGETING:
         return None, (f"Too few customers to model whom to target: {smaller:,} in the smaller group, "
                       f"at least {MIN_PER_GROUP_FOR_TARGETING:,} are needed."), {}
+    most = MAX_TARGETING_CUSTOMERS if most is None else most
+    note = None
+    if len(frame) > most:
+        # The policy's values are per customer: a random sample estimates them without bias, with
+        # intervals of its own size, at a bounded cost.
+        chosen = np.sort(np.random.default_rng(seed).choice(len(frame), most, replace=False))
+        note = (f"Whom to target is modelled on a random sample of {most:,} of the {len(frame):,} participants "
+                "(its values are per customer, with intervals for the sample); the effects use all of them.")
+        frame, treated = frame.iloc[chosen].reset_index(drop=True), treated[chosen]
     numeric = tuple(c for c in NUMERIC_FEATURES if c in frame and frame[c].notna().any())
     categorical = tuple(c for c in CATEGORICAL_FEATURES if c in frame and frame[c].notna().any())
     features = uplift.feature_frame(frame, numeric, categorical)
@@ -272,7 +282,7 @@ def _targeting(frame: pd.DataFrame, treated: np.ndarray, seed: int,
             rows.append({"group": group, "customers": int(members.sum()),
                          "targeted_share": float(targeting.targeted[members].mean())})
         composition[dimension] = rows
-    return targeting, None, composition
+    return targeting, note, composition
 
 
 def _finite(value):

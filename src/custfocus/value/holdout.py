@@ -101,7 +101,11 @@ def calibration_holdout(source: Company | ibis.Table, *, calibration_end: date |
         fitted, lambda x, t_x, T: fitted.expected_purchases(length, x, t_x, T))
     predictions = stats[_KEYS].assign(predicted=predicted)
     step("Holdout check: comparing with the holdout")
-    holdout = holdout_purchases(transactions, calibration_end, as_of, time_unit, count_by)
+    # The calibration customers' days in the holdout, read once for both comparisons.
+    days = daily_activity(transactions, after=calibration_end, until=as_of, count_by=count_by)
+    days = days.semi_join(summary, "customer_id").cache()
+    holdout = holdout_purchases(transactions, calibration_end, as_of, time_unit, count_by,
+                                customers=summary.select("customer_id"), holdout=days)
     per_customer = summary.join(holdout, "customer_id").join(ibis.memtable(predictions), _KEYS)
     per_customer = per_customer.select("customer_id", *_KEYS, "holdout_frequency", "predicted")
     by_frequency = _by_frequency(per_customer)
@@ -111,8 +115,7 @@ def calibration_holdout(source: Company | ibis.Table, *, calibration_end: date |
         n_customers=int(stats["weight"].sum()),
         predicted=float(by_frequency["predicted"].sum()),
         actual=int(by_frequency["actual"].sum()), by_frequency=by_frequency,
-        tracking=_tracking(transactions, summary, stats, fitted, calibration_end, as_of,
-                           unit_days(time_unit), count_by),
+        tracking=_tracking(days, stats, fitted, calibration_end, as_of, unit_days(time_unit)),
         table=per_customer)
 
 
@@ -136,14 +139,12 @@ def _by_frequency(per_customer: ibis.Table) -> pd.DataFrame:
     })
 
 
-def _tracking(transactions, summary, stats, fitted, calibration_end: date, as_of: date,
-              unit: float, count_by: str) -> pd.DataFrame:
+def _tracking(d: ibis.Table, stats, fitted, calibration_end: date, as_of: date, unit: float) -> pd.DataFrame:
+    """``d``: the calibration customers' :func:`daily_activity` in the holdout."""
     holdout_days = (as_of - calibration_end).days
     weeks = np.arange(1, math.ceil(holdout_days / 7) + 1)
     day = np.minimum(7 * weeks, holdout_days)  # days into the holdout at each week's end
     # Actual: purchases of calibration customers, counted per holdout week in the engine.
-    d = daily_activity(transactions, after=calibration_end, until=as_of, count_by=count_by)
-    d = d.semi_join(summary, "customer_id")
     start = (calibration_end - date(1970, 1, 1)).days
     d = d.mutate(week=((d.date.epoch_days() - start - 1) // 7 + 1).cast("int64"))
     counts = d.group_by("week").agg(purchases=d.purchases.sum()).to_pandas()

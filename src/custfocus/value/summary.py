@@ -104,7 +104,8 @@ def customer_summary(transactions: ibis.Table, *, as_of: date, time_unit: str = 
 
 
 def holdout_purchases(transactions: ibis.Table, calibration_end: date, as_of: date,
-                      time_unit: str = "weeks", count_by: str = "day") -> ibis.Table:
+                      time_unit: str = "weeks", count_by: str = "day", *,
+                      customers: ibis.Table | None = None, holdout: ibis.Table | None = None) -> ibis.Table:
     """What each calibration customer did in the holdout ``(calibration_end, as_of]``.
 
     One row per customer whose first purchase is on or before ``calibration_end`` (as in
@@ -113,12 +114,18 @@ def holdout_purchases(transactions: ibis.Table, calibration_end: date, as_of: da
     amounts in it, refunds included) and ``holdout_duration`` (its length, ``as_of -
     calibration_end``, in ``time_unit``); 0 for customers who did nothing in it, as lifetimes'
     ``calibration_and_holdout_data`` does.
+
+    A caller that has them already passes the calibration ``customers`` (a table with their
+    ``customer_id``) and the ``holdout`` :func:`daily_activity`, which saves passes over the
+    transactions.
     """
     days = unit_days(time_unit)
     _observation_end(as_of, calibration_end)
-    calibration = daily_activity(transactions, after=None, until=calibration_end)
-    customers = calibration.filter(calibration.purchases > 0).select("customer_id").distinct()
-    holdout = daily_activity(transactions, after=calibration_end, until=as_of, count_by=count_by)
+    if customers is None:
+        calibration = daily_activity(transactions, after=None, until=calibration_end)
+        customers = calibration.filter(calibration.purchases > 0).select("customer_id").distinct()
+    if holdout is None:
+        holdout = daily_activity(transactions, after=calibration_end, until=as_of, count_by=count_by)
     activity = holdout.group_by("customer_id").agg(
         holdout_frequency=holdout.purchases.sum(), holdout_revenue=holdout.net.sum())
     joined = customers.left_join(activity, "customer_id")
