@@ -220,6 +220,7 @@ def _spark_cases():
     return [c for c in cases if "multi-line" not in c.name]
 
 
+@pytest.mark.slow  # about four minutes: a Spark load for each case
 @pytest.mark.parametrize("case", _spark_cases(), ids=lambda c: c.id)
 def test_hostile_files_end_in_a_load_or_a_sentence_on_spark(case, tmp_path, spark_engine):
     from custfocus.errors import InputError, ValidationFailed
