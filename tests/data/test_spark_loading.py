@@ -184,7 +184,9 @@ def test_catalog_database_is_read_and_checked_on_spark(tmp_path, spark_engine):
 def test_a_filesystem_url_is_read_by_spark(tmp_path, spark_engine):
     folder = _write(tmp_path / "company")
     (folder / "custfocus.toml").write_text('[company]\nname = "Remote"\nas_of = "2024-12-31"\n')
-    company = load(folder.as_uri(), on_error="quarantine", engine=spark_engine)
+    session = spark_engine.con._session  # a session of the caller's own, as a notebook has one
+    company = load(folder.as_uri(), on_error="quarantine", engine="spark", spark_session=session)
+    assert company.backend.con._session is session
     assert company.name == "Remote"
     assert company.as_of == AS_OF
     t = company.load_report.tables["transactions"]
