@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+import ibis
 import numpy as np
 import pandas as pd
 
@@ -18,7 +19,7 @@ MIN_COMMENTS_FOR_DRIVERS = 50  # of one kind
 # Beyond this many comments a random sample of about this size is analysed: theme shares and driver
 # effects are averages, which a sample of this size estimates to a fraction of a point.
 MAX_COMMENTS = 200_000
-SAMPLE_SEED = 20
+SAMPLE_BUCKETS = 1_000_000  # the sample keeps the rows whose hash falls in the first buckets
 EXAMPLES_PER_THEME = 3
 GROUP_COLUMNS = ("segment", "touchpoint", "department")
 KIND_ORDER = ("nps", "csat", "ces")
@@ -63,7 +64,9 @@ def comments_of(company, most: int | None = None) -> pd.DataFrame:
     table = responses.select(*wanted).filter(responses.comment.notnull())
     total = int(table.count().execute())
     if total > most:
-        table = table.sample(most / total, seed=SAMPLE_SEED)
+        # A hash of each row's values, not the engines' own sampling: Spark's takes no seed.
+        row = ibis.literal("\x1f").join([table[c].cast("string").fill_null("") for c in wanted])
+        table = table.filter((row.hash() % SAMPLE_BUCKETS).abs() < round(most / total * SAMPLE_BUCKETS))
     if company.has("customers") and "customer_id" in wanted and "segment" in company.table("customers").columns:
         customers = company.table("customers").select("customer_id", "segment")
         table = table.left_join(customers, "customer_id").select(*wanted, "segment")
