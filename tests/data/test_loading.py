@@ -201,6 +201,27 @@ def test_parquet_table_with_row_numbers(tmp_path):
     assert sentences(report) == ["transactions, row 3, column customer_id: is missing (the column is required)"]
 
 
+def test_a_valid_parquet_file_is_read_in_place_with_the_same_values_as_csv(tmp_path):
+    # Ids with spaces at their edges and export tokens: cleaned on every read of the file, exactly as
+    # the CSV reader's typed copy has them; a column that needs no cleaning is read as stored.
+    frame = pd.DataFrame({"customer_id": [" C1", "C2 ", "C3", "C4"], "order_id": ["o1", "o2", "o3", "o4"],
+                          "date": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04"]).date,
+                          "amount": [1.0, 2.5, -1.0, 4.0], "channel": ["web", "N/A", " shop ", "web"]})
+    parquet, csv = tmp_path / "parquet", tmp_path / "csv"
+    parquet.mkdir(), csv.mkdir()
+    frame.to_parquet(parquet / "transactions.parquet")
+    frame.to_csv(csv / "transactions.csv", index=False)
+    companies = {kind: load(folder, as_of=AS_OF) for kind, folder in (("parquet", parquet), ("csv", csv))}
+    copies = {kind: [t for t in c.backend.con.list_tables() if t.startswith("_checked_")]
+              for kind, c in companies.items()}
+    assert copies == {"parquet": [], "csv": ["_checked_transactions"]}
+    got = {kind: c.tables["transactions"].execute().sort_values("order_id", ignore_index=True)
+           for kind, c in companies.items()}
+    pd.testing.assert_frame_equal(got["parquet"], got["csv"], check_dtype=False)
+    assert got["parquet"]["customer_id"].tolist() == ["C1", "C2", "C3", "C4"]
+    assert got["parquet"]["channel"].tolist()[2] == "shop" and pd.isna(got["parquet"]["channel"][1])
+
+
 def test_duckdb_database_as_source(tmp_path):
     path = tmp_path / "company.duckdb"
     with duckdb.connect(str(path)) as con:

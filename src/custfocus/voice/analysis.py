@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+import ibis
 import numpy as np
 import pandas as pd
 
@@ -15,6 +16,10 @@ from custfocus.voice.sentiment import Sentiment, sentiment
 from custfocus.voice.themes import Themes, VoiceSettings, find_themes, read_settings
 
 MIN_COMMENTS_FOR_DRIVERS = 50  # of one kind
+# Beyond this many comments a random sample of about this size is analysed: theme shares and driver
+# effects are averages, which a sample of this size estimates to a fraction of a point.
+MAX_COMMENTS = 200_000
+SAMPLE_BUCKETS = 1_000_000  # the sample keeps the rows whose hash falls in the first buckets
 EXAMPLES_PER_THEME = 3
 GROUP_COLUMNS = ("segment", "touchpoint", "department")
 KIND_ORDER = ("nps", "csat", "ces")
@@ -43,14 +48,25 @@ class VoiceResult:
         return causes.sort_values("points_lost", ascending=False).iloc[0] if len(causes) else None
 
 
-def comments_of(company) -> pd.DataFrame:
-    """The responses with a comment, joined to their customer's segment when known, in a fixed order."""
+def comments_of(company, most: int | None = None) -> pd.DataFrame:
+    """The responses with a comment, joined to their customer's segment when known, in a fixed order.
+
+    Beyond ``most`` comments (default :data:`MAX_COMMENTS`), a random sample of about ``most`` of
+    them, drawn by the engine, the same on every run; ``attrs["comments_in_data"]`` says how many
+    there were.
+    """
+    most = MAX_COMMENTS if most is None else most
     responses = company.table("responses")
     if "comment" not in responses.columns:
         raise CustfocusError("The responses table has no comment column, so there is nothing to analyse.")
     wanted = [c for c in ("date", "kind", "score", "customer_id", "touchpoint", "department", "comment")
               if c in responses.columns]
     table = responses.select(*wanted).filter(responses.comment.notnull())
+    total = int(table.count().execute())
+    if total > most:
+        # A hash of each row's values, not the engines' own sampling: Spark's takes no seed.
+        row = ibis.literal("\x1f").join([table[c].cast("string").fill_null("") for c in wanted])
+        table = table.filter((row.hash() % SAMPLE_BUCKETS).abs() < round(most / total * SAMPLE_BUCKETS))
     if company.has("customers") and "customer_id" in wanted and "segment" in company.table("customers").columns:
         customers = company.table("customers").select("customer_id", "segment")
         table = table.left_join(customers, "customer_id").select(*wanted, "segment")
@@ -62,6 +78,7 @@ def comments_of(company) -> pd.DataFrame:
     frame = frame.sort_values(order, kind="stable").reset_index(drop=True)
     frame.insert(0, "id", np.arange(1, len(frame) + 1))
     frame["date"] = pd.to_datetime(frame["date"])
+    frame.attrs["comments_in_data"] = total
     return frame
 
 
@@ -77,7 +94,14 @@ def analyse(company, settings: VoiceSettings | None = None, replicates: int = dr
     comments = comments_of(company)
     if comments.empty:
         raise CustfocusError("No response has a comment, so there is nothing to analyse.")
-    return analyse_comments(comments, settings, replicates, progress)
+    result = analyse_comments(comments, settings, replicates, progress)
+    total = comments.attrs["comments_in_data"]
+    if total > len(comments):
+        result = replace(result, notes=[
+            f"Themes, sentiment and drivers come from a random sample of {len(comments):,} of the {total:,} "
+            "comments: shares and effects estimate those of all of them, with intervals for the sample.",
+            *result.notes])
+    return result
 
 
 def analyse_comments(comments: pd.DataFrame, settings: VoiceSettings | None = None,
