@@ -282,6 +282,21 @@ def test_an_internal_error_is_one_literal_sentence_and_a_traceback_only_when_deb
     assert isinstance(debugging.exception, RuntimeError)
 
 
+def test_running_out_of_memory_says_how_to_give_the_engine_more(small_folder, monkeypatch):
+    import duckdb
+
+    import custfocus.retention
+
+    def exhausted(*args, **kwargs):
+        raise duckdb.OutOfMemoryException("Out of Memory Error: failed to allocate data of size 16.0 MiB")
+
+    monkeypatch.setattr(custfocus.retention, "summary", exhausted)
+    result = run("retention", small_folder)
+    assert result.exit_code == 1 and "This is a bug" not in result.output
+    assert "the engine ran out of memory (Out of Memory Error: failed to allocate" in result.output
+    assert "--memory-limit" in result.output and "--temp-directory" in result.output
+
+
 def test_a_file_system_refusal_is_a_sentence(small_folder, tmp_path, monkeypatch):
     import custfocus.report
 

@@ -227,6 +227,11 @@ def handles_errors(function: Callable) -> Callable:
         except Exception as failure:  # a bug: say so plainly, keep the traceback for debugging
             if os.environ.get(DEBUG_VARIABLE) == "1":
                 raise
+            if type(failure).__name__ == "OutOfMemoryException":  # DuckDB's, without importing it here
+                say(err, "Error:", "red", f"the engine ran out of memory ({failure}). Give DuckDB more with "
+                    "'custfocus --memory-limit 12GB ...' (default: half the machine's memory) and room to spill "
+                    "with --temp-directory, or run on a cluster with --engine spark.")
+                raise typer.Exit(1) from None
             say(err, "Unexpected error:", "red", f"{type(failure).__name__}: {failure}. This is a bug in "
                 f"custfocus; set {DEBUG_VARIABLE}=1 to see the traceback and report it.")
             raise typer.Exit(70) from None
