@@ -35,7 +35,7 @@ from custfocus.stats import MIN_SAMPLE, to_jsonable
 NEEDS = ("interventions", "transactions")
 MIN_PER_GROUP_FOR_TARGETING = 500  # below this the uplift models only fit noise
 MAX_SUBGROUP_LEVELS = 12
-MAX_TARGETING_CUSTOMERS = 100_000  # beyond, the uplift models are fitted on a random sample of this size
+MAX_TARGETING_CUSTOMERS = 250_000  # beyond, the uplift models are fitted on a random sample of this size
 BALANCE_COVARIATES = (*PRE_PERIOD, "recency_days", "frequency", "spend", "tenure_days", "last_nps")
 
 
