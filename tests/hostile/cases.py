@@ -35,7 +35,7 @@ class Case:
     used: int | None = None
     rejected: int | None = None
     extra_args: tuple[str, ...] = ()
-    root_cannot_run: bool = False  # permission cases: root reads every file anyway
+    root_cannot_run: bool = False  # permission cases: run where root gives up reading every file
     checks: list[Callable[[Path], None]] = field(default_factory=list)
 
     @property
