@@ -201,8 +201,18 @@ def clean_value(raw: ibis.Value, col: Column, tokens_read_as_missing: bool = Fal
         # Only a short value can be a token: the length test is far cheaper than the pattern.
         token = ibis.ifelse(raw.length() <= _LONGEST_TOKEN, raw.re_search(_TOKEN_PATTERN), False)
         as_is = ibis.ifelse(token, ibis.null("string"), raw)
-    text = ibis.ifelse(edges, _clean_text(raw), as_is)
+    text = ibis.ifelse(_may_change(raw, tokens_read_as_missing), ibis.ifelse(edges, _clean_text(raw), as_is), raw)
     return text.lower() if col.type == "category" else text
+
+
+def _may_change(raw: ibis.StringValue, tokens_read_as_missing: bool) -> ibis.BooleanValue:
+    """A cheap test true for every value that cleaning can change, so that the dearer tests run on
+    few rows: byte-wise comparisons with the first characters of the tokens and of leading blanks
+    (tab and space sort before "!"; "#", "(", "-", "?" and "" before "@"), and a look at the last one."""
+    trailing = raw.endswith(" ") | raw.endswith("\t")
+    if tokens_read_as_missing:
+        return (raw < "!") | trailing
+    return (raw < "@") | ((raw >= "N") & (raw < "O")) | ((raw >= "n") & (raw < "o")) | trailing
 
 
 def parsed_value(clean: ibis.Value, col: Column) -> ibis.Value:
