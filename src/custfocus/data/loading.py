@@ -318,7 +318,8 @@ class _Loader:
         if spec.unique_key and all(k in stage.mapping for k in spec.unique_key):
             keys = [scan[f"_cf_v_{k}"] for k in spec.unique_key]
             present = functools.reduce(operator.and_, [k.notnull() for k in keys])
-            metrics["repeats"] = present.sum() - self._distinct_key(keys).nunique(where=present)
+            key = keys[0] if len(keys) == 1 else ibis.struct({f"k{i}": k for i, k in enumerate(keys)})
+            metrics["repeats"] = present.sum() - key.nunique(where=present)
         if known is not None:
             metrics["unknown"] = (scan["_cf_v_customer_id"].notnull() & ~known).sum()
         if stage.raw.fallback is not None and not stage.kept:
@@ -328,13 +329,6 @@ class _Loader:
         summary = scan.aggregate(**metrics).to_pyarrow().to_pylist()[0]
         return {k: (v or 0) if k in ("read", "bad", "repeats", "unknown") or k.startswith("d_") else v
                 for k, v in summary.items()}
-
-    def _distinct_key(self, keys: list[ibis.Value]) -> ibis.Value:
-        """What repeated keys are counted on: on DuckDB a hash, cheaper to count distinct than text (two
-        keys that share a hash only claim a repeat that is not there, and then the rows are checked one
-        by one); Spark's hash has 32 bits, so it counts the keys themselves."""
-        key = keys[0] if len(keys) == 1 else ibis.struct({f"k{i}": k for i, k in enumerate(keys)})
-        return key if self.on_spark else key.hash()
 
     def _known_so_far(self, customers: _Staged) -> ibis.Table | None:
         """The customer ids the other tables' scans check theirs against, when the customers table's own
