@@ -249,7 +249,7 @@ class _Loader:
         # text for that): when a column has none, the analyses read it as stored.
         stored = {n: p for n, p in mapping.items() if raw.rescannable and _cleaned(table[p], columns[n])}
         cleaned = table.select(*keep, *stored.values(), **{
-            f"_cf_t_{n}": clean_value(table[p], columns[n], raw.tokens_read_as_missing) for n, p in mapping.items()}).view()
+            f"_cf_t_{n}": clean_value(table[p], columns[n]) for n, p in mapping.items()}).view()
         texts = [f"_cf_t_{n}" for n in mapping]
         changed = {f"_cf_d_{n}": _changed(cleaned[p], cleaned[f"_cf_t_{n}"]) for n, p in stored.items()}
         parsed = cleaned.select(*keep, *texts, **changed, **{f"_cf_p_{n}": parsed_value(cleaned[f"_cf_t_{n}"], c)
@@ -470,7 +470,7 @@ class _Loader:
         for n, position in stage.mapping.items():
             stored = table[position]
             value = stored if n in unchanged else parsed_value(
-                clean_value(stored, columns[n], stage.raw.tokens_read_as_missing), columns[n])
+                clean_value(stored, columns[n]), columns[n])
             values[n] = value.cast(stage.checked[f"_cf_v_{n}"].type())
         return table.select(**values, **{name: table[position] for name, position in stage.extras.items()})
 
