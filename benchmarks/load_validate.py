@@ -34,7 +34,8 @@ FLOOR = textwrap.dedent("""
     import sys
     from pathlib import Path
     import duckdb
-    con = duckdb.connect(config={"enable_progress_bar": False})  # it would print to the output read here
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")  # it would print to the output read here
     rows = 0
     for path in sorted(Path(sys.argv[1]).glob("*.csv")):
         rows += con.execute("select count(*), count(columns(*)) filter (where true) from read_csv(?, all_varchar=true, header=true)",
