@@ -277,3 +277,41 @@ def test_repeated_header_and_other_formats_are_named(company_dir):
     assert sentences(report) == ["transactions: the header of transactions.csv names column 'amount' more than once"]
     assert report.notes == ["responses.xlsx was not read: tables are read from .csv, .csv.gz, .parquet files; "
                             "export it as responses.csv."]
+
+
+def test_the_cheap_test_lets_every_value_cleaning_changes_through():
+    """clean_value runs its dearer tests only where may_change is true: every token and every value
+    with blanks at its edges must be among them, else a token would pass as a value."""
+    import ibis
+
+    from custfocus.data.validation import MISSING_STRINGS, may_change
+
+    changed = [*MISSING_STRINGS, " C1", "C1 ", "\tC1", "C1\t", " 12", "12 "]
+    unchanged = ["C000001", "O1", "2024-01-05", "12.5", "web", "Fashion"]
+    table = ibis.memtable({"value": changed + unchanged})
+    flags = ibis.duckdb.connect().execute(table.select(flag=may_change(table.value)))["flag"]
+    assert list(flags[: len(changed)]) == [True] * len(changed)
+    assert list(flags[len(changed):]) == [False] * len(unchanged)  # the test is cheap only if these pass
+
+
+def test_a_customer_rejected_by_the_analysis_date_does_not_vouch_for_other_rows(tmp_path):
+    """Each table is first checked in one scan against the customers as read; a customer that the
+    analysis date (known only after every scan) rejects must still make its transactions unknown."""
+    write(tmp_path, "customers.csv", "customer_id,acquired_at\nC1,2024-01-01\nC2,2024-09-01\n")
+    write(tmp_path, "transactions.csv", "customer_id,date,amount,order_id\nC1,2024-02-01,10,O1\nC2,2024-03-01,5,O2\n")
+    report = validate(tmp_path, as_of=AS_OF)
+    assert sentences(report) == [
+        "customers, row 2, column acquired_at: value '2024-09-01': is after the analysis date as_of 2024-06-30",
+        "transactions, row 2, column customer_id: value 'C2': is not a customer_id in the customers table",
+    ]
+    assert (report.tables["transactions"].used, report.tables["transactions"].rejected) == (1, 1)
+
+
+def test_tokens_and_blanks_are_missing_in_every_column_of_a_csv(tmp_path):
+    """The CSV reader no longer makes the tokens missing itself: cleaning does, for numbers and dates too."""
+    write(tmp_path, "customers.csv", "customer_id,acquisition_cost,acquired_at\nC1, 12 ,NA\nC2,n/a , 2024-01-02\nC3,-,\n")
+    write(tmp_path, "transactions.csv", "customer_id,date,amount\nC1,2024-02-01, -5 \n")
+    company = load(tmp_path, as_of=AS_OF)
+    rows = company.tables["customers"].order_by("customer_id").execute()
+    assert list(rows.acquisition_cost.fillna(-1)) == [12.0, -1, -1]
+    assert [None if pd.isna(d) else str(d)[:10] for d in rows.acquired_at] == [None, "2024-01-02", None]

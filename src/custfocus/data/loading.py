@@ -111,7 +111,7 @@ def load_frames(frames: dict, *, as_of: date, engine: str | Engine = "duckdb", o
 
 @dataclass
 class _Staged:
-    """A table after its one scan: typed values and single-column flags, materialised on the loader."""
+    """A table after its one scan: typed values and single-column flags, and what the scan counted."""
 
     raw: RawTable
     spec: Table
@@ -120,6 +120,13 @@ class _Staged:
     checks: list[Check]
     checked: ibis.Table | None  # None when the table as a whole is rejected
     extras: dict[str, str]  # the file's other columns, kept under their own names: name -> position
+    kept: bool = False  # checked is kept on the loader (a temporary table, or cached by Spark)
+    summary: dict | None = None  # the scan's counts and latest dates (see _Loader._summarise)
+
+    @property
+    def changed(self) -> list[str]:
+        """Columns whose rows text cleaning may change (``_cf_d_<column>`` flags)."""
+        return [c.removeprefix("_cf_d_") for c in self.checked.columns if c.startswith("_cf_d_")]
 
 
 class _Loader:
@@ -150,6 +157,7 @@ class _Loader:
         else:
             self.con.raw_sql(f"SET TimeZone = {sql_literal(self.settings.time_zone)}")
         self.notes: list[str] = []
+        self.today = date.today()
 
     # -- the run ---------------------------------------------------------------------------------
 
@@ -165,7 +173,10 @@ class _Loader:
             else:
                 raws = reader.folder(self.folder)
             self.notes.extend(reader.notes)
-            staged = {name: self._stage(raws[name], TABLES[name]) for name in TABLE_ORDER if name in raws}
+            staged: dict[str, _Staged] = {}
+            for name in TABLE_ORDER:  # customers first: the other tables' scans check their customer ids
+                if name in raws:
+                    staged[name] = self._stage(raws[name], TABLES[name], staged.get("customers"))
         loads = {name: s.result for name, s in staged.items()}
         if "transactions" not in raws:
             where = f"the folder {self.folder}" if self.folder else "the source"
@@ -178,7 +189,10 @@ class _Loader:
             if stage.checked is None:
                 continue
             self.progress(f"Checking {name}")
-            good = self._finish(stage, as_of, known_customers)
+            if self._all_valid(stage, as_of, staged.get("customers")):
+                good = self._accept(stage)
+            else:
+                good = self._finish(stage, as_of, known_customers)
             if good is not None:
                 tables[name] = good
                 if name == "customers":
@@ -201,13 +215,13 @@ class _Loader:
 
     # -- one scan per table ----------------------------------------------------------------------
 
-    def _stage(self, raw: RawTable, spec: Table) -> _Staged:
+    def _stage(self, raw: RawTable, spec: Table, customers: _Staged | None) -> _Staged:
         result = TableLoad(spec.name, raw.source)
         if raw.failure:
             return _Staged(raw, spec, _whole_table_problem(result, raw.failure), {}, [], None, {})
         self.progress(f"Reading and typing {spec.name}")
         try:
-            return self._stage_readable(raw, spec, result)
+            return self._stage_readable(raw, spec, result, customers)
         except Exception as err:
             if raw.fallback is None or not _is_engine_error(err) or is_out_of_memory(err):
                 raise
@@ -215,9 +229,9 @@ class _Loader:
         fallback = raw.fallback()
         if fallback.failure:
             return _Staged(fallback, spec, _whole_table_problem(result, fallback.failure), {}, [], None, {})
-        return self._stage_readable(fallback, spec, result)
+        return self._stage_readable(fallback, spec, result, customers)
 
-    def _stage_readable(self, raw: RawTable, spec: Table, result: TableLoad) -> _Staged:
+    def _stage_readable(self, raw: RawTable, spec: Table, result: TableLoad, customers: _Staged | None) -> _Staged:
         named = {c: column_name(i) for i, c in enumerate(raw.columns) if c}
         by_name, column_problems = resolve_columns(spec, list(named), self.settings.columns.get(spec.name, {}))
         mapping = {contract: named[file] for contract, file in by_name.items()}
@@ -231,15 +245,16 @@ class _Loader:
         columns = {n: spec.column(n) for n in mapping}
         # Three projections (clean text, parsed value, kept value and its flag), then the rules: each
         # step computes its values once per row. view() keeps Ibis from merging them back into one.
-        texts = {n: clean_value(table[p], columns[n], raw.tokens_read_as_missing) for n, p in mapping.items()}
-        # Rows whose text cleaning changes them: when a column has none, the analyses read it as stored.
-        changed = {f"_cf_d_{n}": _changed(table[p], texts[n]) for n, p in mapping.items()
-                   if raw.rescannable and _cleaned(table[p], columns[n])}
-        cleaned = table.select(*keep, **changed, **{f"_cf_t_{n}": text for n, text in texts.items()}).view()
-        keep = [*keep, *changed]
+        # Rows whose text cleaning changes them are counted (the stored value is kept beside its clean
+        # text for that): when a column has none, the analyses read it as stored.
+        stored = {n: p for n, p in mapping.items() if raw.rescannable and _cleaned(table[p], columns[n])}
+        cleaned = table.select(*keep, *stored.values(), **{
+            f"_cf_t_{n}": clean_value(table[p], columns[n]) for n, p in mapping.items()}).view()
         texts = [f"_cf_t_{n}" for n in mapping]
-        parsed = cleaned.select(*keep, *texts, **{f"_cf_p_{n}": parsed_value(cleaned[f"_cf_t_{n}"], c)
-                                                  for n, c in columns.items()}).view()
+        changed = {f"_cf_d_{n}": _changed(cleaned[p], cleaned[f"_cf_t_{n}"]) for n, p in stored.items()}
+        parsed = cleaned.select(*keep, *texts, **changed, **{f"_cf_p_{n}": parsed_value(cleaned[f"_cf_t_{n}"], c)
+                                                             for n, c in columns.items()}).view()
+        keep = [*keep, *changed]
         typed_values, unparsed = {}, {}
         for n, c in columns.items():
             value, flag, message = typed_value(parsed[f"_cf_p_{n}"], parsed[f"_cf_t_{n}"], c)
@@ -250,15 +265,18 @@ class _Loader:
         typed = parsed.select(*keep, *texts, **typed_values).view()
         checks = column_checks(spec, {n: typed[f"_cf_v_{n}"] for n in columns}, {n: typed[f"_cf_t_{n}"] for n in columns},
                                {n: (typed[f"_cf_u_{n}"], message) for n, message in unparsed.items()})
-        loaded = f"_checked_{spec.name}"
         checked = typed.select(*keep, *[f"_cf_v_{n}" for n in columns],
                                **{f"_cf_flag{i}": c.flag.fill_null(False) for i, c in enumerate(checks)})
-        if not raw.rescannable:  # parsing text costs more than keeping its result
-            checked = self._temporary(loaded, checked)
-        if not has_row:
-            checked = self.con.sql(f"SELECT CAST(rowid + 1 AS BIGINT) AS {ROW}, * FROM {sql_identifier(loaded)}")
-        checks = [Check(c.column, c.kind, checked[f"_cf_flag{i}"], c.message) for i, c in enumerate(checks)]
-        read = int(checked.count().execute())
+        stage = _Staged(raw, spec, result, mapping, checks, checked, extras)
+        if column_problems:
+            read = int(table.count().execute())
+        else:
+            # Parsing text costs more than keeping its result, when the table is used after this scan
+            # (validate uses only the customers, for their ids).
+            if not raw.rescannable and (self.on_error != "report" or spec.name == "customers"):
+                self._keep(stage)
+            stage.summary = self._summarise(stage, customers)
+            read = stage.summary["read"]
         unreadable = self._unreadable(spec.name, raw, result)
         result.read = read + unreadable
         result.rejected = unreadable
@@ -270,8 +288,93 @@ class _Loader:
             result.rejected = result.read
             reason = "; ".join(column_problems)
             self._quarantine(spec.name, raw, numbered(table).mutate(_cf_reason=ibis.literal(reason)), read, result)
-            return _Staged(raw, spec, result, mapping, [], None, extras)
-        return _Staged(raw, spec, result, mapping, checks, checked, extras)
+            stage.checked = None
+        return stage
+
+    def _keep(self, stage: _Staged) -> None:
+        loaded = f"_checked_{stage.spec.name}"
+        checked = self._temporary(loaded, stage.checked)
+        if ROW not in checked.columns:  # a clean file's rows keep its order when loaded: their place is their row
+            checked = self.con.sql(f"SELECT CAST(rowid + 1 AS BIGINT) AS {ROW}, * FROM {sql_identifier(loaded)}")
+        stage.checked, stage.kept = checked, True
+
+    def _summarise(self, stage: _Staged, customers: _Staged | None) -> dict:
+        """One aggregating pass over a table's typed values: its rows, those that break any single-column
+        rule, the rows text cleaning changes, each date column's latest dates, repeated keys, and (when
+        the customers table's own scan found no bad row) unknown customers. A table whose scan finds no
+        bad row is not scanned again; any other is checked row by row in :meth:`_finish`."""
+        spec, scan, known = stage.spec, stage.checked, None
+        known_ids = self._known_so_far(customers) if _vouched(stage, customers) else None
+        if known_ids is not None:
+            scan, known = self._known_flag(scan, known_ids)
+        flags = [scan[f"_cf_flag{i}"] for i in range(len(stage.checks))]
+        metrics = {"read": scan.count(), "bad": functools.reduce(operator.or_, flags, ibis.literal(False)).sum(),
+                   **{f"d_{n}": scan[f"_cf_d_{n}"].sum() for n in stage.changed}}
+        for n in stage.mapping:
+            if spec.column(n).type == "date":
+                value = scan[f"_cf_v_{n}"]
+                metrics[f"latest_{n}"] = value.max(where=value <= self.today)
+                metrics[f"last_{n}"] = value.max()
+        if spec.unique_key and all(k in stage.mapping for k in spec.unique_key):
+            keys = [scan[f"_cf_v_{k}"] for k in spec.unique_key]
+            present = functools.reduce(operator.and_, [k.notnull() for k in keys])
+            key = keys[0] if len(keys) == 1 else ibis.struct({f"k{i}": k for i, k in enumerate(keys)})
+            metrics["repeats"] = present.sum() - key.nunique(where=present)
+        if known is not None:
+            metrics["unknown"] = (scan["_cf_v_customer_id"].notnull() & ~known).sum()
+        if stage.raw.fallback is not None and not stage.kept:
+            # Every column is read here, so that a record the strict reader refuses is met in this
+            # scan, where the loader can still read the file record by record instead.
+            metrics.update({f"n{i}": scan[c].count() for i, c in enumerate(stage.checked.columns)})
+        summary = scan.aggregate(**metrics).to_pyarrow().to_pylist()[0]
+        return {k: (v or 0) if k in ("read", "bad", "repeats", "unknown") or k.startswith("d_") else v
+                for k, v in summary.items()}
+
+    def _known_so_far(self, customers: _Staged) -> ibis.Table | None:
+        """The customer ids the other tables' scans check theirs against, when the customers table's own
+        scan found no bad row: all of its rows (if the analysis date rejects some, the tables that use
+        them are checked again in :meth:`_finish`)."""
+        summary = customers.summary
+        if summary["bad"] or summary.get("repeats"):
+            return None
+        return self._all_rows(customers).select("customer_id")
+
+    def _known_flag(self, table: ibis.Table, known_customers: ibis.Table) -> tuple[ibis.Table, ibis.BooleanValue]:
+        """``table`` and whether its customer id is one of ``known_customers``."""
+        if self.on_spark:
+            # Joined: Spark runs IN (subquery) in a projection as a nested loop over both tables.
+            known = known_customers.select(_cf_known=known_customers.customer_id).distinct()
+            joined = table.left_join(known, table["_cf_v_customer_id"] == known["_cf_known"])
+            table = joined.select(*[joined[c] for c in table.columns], joined["_cf_known"])
+            return table, table["_cf_known"].notnull()
+        return table, table["_cf_v_customer_id"].isin(known_customers.customer_id)
+
+    def _all_valid(self, stage: _Staged, as_of: date, customers: _Staged | None) -> bool:
+        """Whether the table's scan found every row valid, now that the analysis date is known."""
+        summary, spec = stage.summary, stage.spec
+        if summary["bad"] or summary.get("repeats"):
+            return False
+        for col in spec.columns:
+            last = summary.get(f"last_{col.name}")
+            if col.not_future and last is not None and last > as_of:
+                return False
+        if _vouched(stage, customers):
+            return summary.get("unknown") == 0 and self._all_valid(customers, as_of, None)
+        return True
+
+    def _accept(self, stage: _Staged) -> ibis.Table:
+        """A table whose every row is valid, as the analyses read it."""
+        stage.result.used = stage.result.read - stage.result.rejected
+        good = self._all_rows(stage)
+        if self.on_error == "report" or self.on_spark:
+            return good
+        return self.con.create_view(stage.spec.name, good, overwrite=True)
+
+    def _all_rows(self, stage: _Staged) -> ibis.Table:
+        """Every row of a table, typed: a rescannable source is read as stored where typing it changes nothing."""
+        if stage.raw.rescannable:
+            return self._as_stored(stage, {n for n in stage.changed if not stage.summary[f"d_{n}"]})
+        return _values(stage.checked, stage)
 
     # -- the analysis date -----------------------------------------------------------------------
 
@@ -280,21 +383,17 @@ class _Loader:
             return self.as_of_given
         # The latest date in any table that is not in the future: survey answers a week after the
         # last purchase are as much the company's data as the purchase.
-        today = date.today()
         latest: tuple[date, str, str] | None = None
         for name, stage in staged.items():
             if stage.checked is None:
                 continue
             for col in stage.spec.columns:
-                if col.type != "date" or col.name not in stage.mapping:
-                    continue
-                value = stage.checked[f"_cf_v_{col.name}"]
-                found = stage.checked.filter(value <= today).aggregate(d=value.max()).execute()["d"].iloc[0]
-                if not pd.isna(found) and (latest is None or pd.Timestamp(found).date() > latest[0]):
-                    latest = (pd.Timestamp(found).date(), name, col.name)
+                found = stage.summary.get(f"latest_{col.name}")
+                if found is not None and (latest is None or found > latest[0]):
+                    latest = (found, name, col.name)
         if latest is None:
-            self.notes.append(f"as_of is not set and no table has a date up to today; using today, {today:%Y-%m-%d}.")
-            return today
+            self.notes.append(f"as_of is not set and no table has a date up to today; using today, {self.today:%Y-%m-%d}.")
+            return self.today
         day, table, column = latest
         self.notes.append(f"as_of is not set in custfocus.toml; using {day:%Y-%m-%d}, the latest date in any "
                           f"table (table {table}, column {column}).")
@@ -303,6 +402,8 @@ class _Loader:
     # -- rules across rows, counts, problems, quarantine -----------------------------------------
 
     def _finish(self, stage: _Staged, as_of: date, known_customers) -> ibis.Table | None:
+        if not stage.kept and not stage.raw.rescannable:
+            self._keep(stage)  # its rows are read again to find the bad ones
         spec, result, checked = stage.spec, stage.result, stage.checked
         flagged = checked
         if spec.unique_key and all(k in stage.mapping for k in spec.unique_key):
@@ -315,11 +416,8 @@ class _Loader:
             joined = checked.left_join(repeated, keys)
             flagged = joined.select(*[joined[c] for c in checked.columns], joined["_cf_first"])
         vouched = spec.needs_known_customer and known_customers is not None and "customer_id" in stage.mapping
-        if vouched and self.on_spark:
-            # Joined: Spark runs IN (subquery) in a projection as a nested loop over both tables.
-            known = known_customers.select(_cf_known=known_customers.customer_id).distinct()
-            joined = flagged.left_join(known, flagged["_cf_v_customer_id"] == known["_cf_known"])
-            flagged = joined.select(*[joined[c] for c in flagged.columns], joined["_cf_known"])
+        if vouched:
+            flagged, known = self._known_flag(flagged, known_customers)
         typed = {n: flagged[f"_cf_v_{n}"] for n in stage.mapping}
         checks = [Check(c.column, c.kind, flagged[f"_cf_flag{i}"], c.message) for i, c in enumerate(stage.checks)]
         checks += as_of_checks(spec, typed, as_of)
@@ -329,13 +427,12 @@ class _Loader:
                                 f"repeats the {' and '.join(spec.unique_key)} of an earlier row"))
         if vouched:
             customer = typed["customer_id"]
-            known = flagged["_cf_known"].notnull() if self.on_spark else customer.isin(known_customers.customer_id)
             checks.append(Check("customer_id", "unknown customer", customer.notnull() & ~known,
                                 "is not a customer_id in the customers table"))
         flagged = flagged.mutate(**{f"_cf_rule{i}": c.flag.fill_null(False) for i, c in enumerate(checks)})
         rules = [flagged[f"_cf_rule{i}"] for i in range(len(checks))]
         flagged = flagged.mutate(_cf_bad=functools.reduce(operator.or_, rules, ibis.literal(False)))
-        changed = [c.removeprefix("_cf_d_") for c in checked.columns if c.startswith("_cf_d_")]
+        changed = stage.changed
         counts = flagged.aggregate(
             bad=flagged._cf_bad.sum(), **{f"r{i}": rule.sum() for i, rule in enumerate(rules)},
             **{f"d_{n}": flagged[f"_cf_d_{n}"].sum() for n in changed}).execute().iloc[0]
@@ -348,9 +445,7 @@ class _Loader:
         if bad_rows:
             self._reject_rows(stage, flagged, checks, bad_rows)
         if bad_rows or not stage.raw.rescannable:
-            good = flagged.filter(~flagged._cf_bad) if bad_rows else checked
-            good = good.select(**{n: good[f"_cf_v_{n}"] for n in stage.mapping},
-                               **{name: good[position] for name, position in stage.extras.items()})
+            good = _values(flagged.filter(~flagged._cf_bad) if bad_rows else checked, stage)
         else:
             good = self._as_stored(stage, {n for n in changed if not counts[f"d_{n}"]})
         if self.on_error == "report":  # nothing is kept; customers still vouch for the other tables
@@ -375,7 +470,7 @@ class _Loader:
         for n, position in stage.mapping.items():
             stored = table[position]
             value = stored if n in unchanged else parsed_value(
-                clean_value(stored, columns[n], stage.raw.tokens_read_as_missing), columns[n])
+                clean_value(stored, columns[n]), columns[n])
             values[n] = value.cast(stage.checked[f"_cf_v_{n}"].type())
         return table.select(**values, **{name: table[position] for name, position in stage.extras.items()})
 
@@ -552,6 +647,18 @@ def _is_engine_error(err: Exception) -> bool:
 def _cleaned(stored: ibis.Value, column) -> bool:
     """Whether typing a stored column is text cleaning only (trimmed, missing tokens, lower case)."""
     return stored.type().is_string() and column.type in ("id", "text", "category")
+
+
+def _vouched(stage: _Staged, customers: _Staged | None) -> bool:
+    """Whether the table's customer ids must be those of the customers table (when it can be used)."""
+    return (stage.spec.needs_known_customer and "customer_id" in stage.mapping
+            and customers is not None and customers.checked is not None)
+
+
+def _values(checked: ibis.Table, stage: _Staged) -> ibis.Table:
+    """The typed values of ``checked`` under the contract's names, and the file's other columns."""
+    return checked.select(**{n: checked[f"_cf_v_{n}"] for n in stage.mapping},
+                          **{name: checked[position] for name, position in stage.extras.items()})
 
 
 def _changed(stored: ibis.Value, cleaned: ibis.Value) -> ibis.BooleanValue:

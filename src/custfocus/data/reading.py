@@ -25,7 +25,7 @@ import ibis
 
 from custfocus.data.contract import TABLE_ORDER, TABLES
 from custfocus.data.settings import ASSESSMENT_FILE, SETTINGS_FILE, VOICE_FILE
-from custfocus.data.validation import MISSING_STRINGS, normalise_name, suggest_table
+from custfocus.data.validation import normalise_name, suggest_table
 from custfocus.engine import sql_literal
 from custfocus.errors import InputError, first_line_of, is_out_of_memory
 
@@ -86,7 +86,6 @@ class RawTable:
     # Records the reader could not read, kept on the engine rather than listed (Spark's reader):
     # columns _cf_row, _cf_reason and _cf_line (the record's text).
     unreadable_table: ibis.Table | None = None
-    tokens_read_as_missing: bool = False  # the reader turned MISSING_STRINGS into missing values
     # Scanning the source again costs less than keeping a checked copy (Parquet's typed columns):
     # the loader checks it in one aggregating pass and the analyses read the file itself.
     rescannable: bool = False
@@ -191,8 +190,7 @@ class Reader:
                               compression="gzip" if compressed else "none")
         except Exception:  # DuckDB refuses files it cannot bind: read them record by record
             return record_by_record()
-        return RawTable(name, str(path), columns, named_only(table, columns), fallback=record_by_record,
-                        tokens_read_as_missing=True)
+        return RawTable(name, str(path), columns, named_only(table, columns), fallback=record_by_record)
 
     def _csv_record_by_record(self, name: str, path: Path, columns: list[str], delimiter: str,
                               compressed: bool) -> RawTable:
@@ -248,7 +246,7 @@ class Reader:
             return RawTable(name, str(path), failure=f"{path.name} cannot be read as CSV ({first_line_of(err)})")
         finally:
             clean.unlink(missing_ok=True)
-        return RawTable(name, str(path), columns, table, unreadable, tokens_read_as_missing=True)
+        return RawTable(name, str(path), columns, table, unreadable)
 
     def _note_unnamed(self, path: Path, columns: list[str]) -> None:
         unnamed = [str(i + 1) for i, c in enumerate(columns) if not c]
@@ -379,10 +377,11 @@ class _RecordedLines:
 
 
 def _read_csv(con, path: Path, names: list[str], delimiter: str, **options) -> ibis.Table:
-    """DuckDB's strict reader, every column as text, nothing guessed: a record it cannot read raises."""
+    """DuckDB's strict reader, every column as text, nothing guessed: a record it cannot read raises.
+    The tokens for "no value" are made missing by :func:`clean_value`, as in every other source (the
+    reader's own list of them, matched against every field, cost more than reading the file)."""
     return con.read_csv(str(path), header=True, delim=delimiter, quote='"', escape='"', strict_mode=True,
-                        auto_detect=False, columns=dict.fromkeys(names, "VARCHAR"), nullstr=MISSING_STRINGS,
-                        **options)
+                        auto_detect=False, columns=dict.fromkeys(names, "VARCHAR"), **options)
 
 
 def _connect_url(url: str):

@@ -27,7 +27,7 @@ LATEST_PLAUSIBLE_DATE = date(2199, 12, 31)
 PLAUSIBLE_MAGNITUDE = 1e9
 # Spreadsheet and database exports write these for "no value"; as an id they would become a customer.
 MISSING_TOKENS = ("null", "none", "nil", "n/a", "na", "#n/a", "nan", "-", "--", "?", "(null)", "(blank)")
-# The same as a CSV reader matches them (exactly, before trimming): the usual spellings of each.
+# The usual spellings of each, matched exactly (a value with blanks at its edges is trimmed, then matched in lower case).
 MISSING_STRINGS = sorted({"", "NaN", *MISSING_TOKENS, *(t.upper() for t in MISSING_TOKENS), *(t.title() for t in MISSING_TOKENS)})
 
 
@@ -183,26 +183,31 @@ def _clean_text(raw: ibis.Value) -> ibis.StringValue:
 # computes every intermediate once per row (written as one expression, the SQL repeats them
 # many times over and a date column costs tens of microseconds a row).
 
-def clean_value(raw: ibis.Value, col: Column, tokens_read_as_missing: bool = False) -> ibis.Value:
+def clean_value(raw: ibis.Value, col: Column) -> ibis.Value:
     """Step 1: text trimmed, with the export tokens for "no value" made missing. Columns that arrive
     typed (Parquet, data frames) are taken as they are: no string parsing.
 
-    Trimming and lower-casing every value costs more than reading it, so only values with spaces at
-    their edges get them; the others are compared with the usual spellings of the tokens as they
-    are. ``tokens_read_as_missing``: the CSV reader did that comparison already.
+    Trimming, lower-casing and matching every value costs more than reading it, so only the values a
+    cheap test says cleaning may change get them: the values with blanks at their edges are trimmed
+    and lower-cased, the others compared with the usual spellings of the tokens as they are.
     """
     if not raw.type().is_string():
         return raw
-    if tokens_read_as_missing and col.type in ("number", "integer", "date"):
-        return raw  # casts skip surrounding spaces themselves
     edges = raw.startswith(" ") | raw.endswith(" ") | raw.startswith("\t") | raw.endswith("\t")
-    as_is = raw
-    if not tokens_read_as_missing:
-        # Only a short value can be a token: the length test is far cheaper than the pattern.
-        token = ibis.ifelse(raw.length() <= _LONGEST_TOKEN, raw.re_search(_TOKEN_PATTERN), False)
-        as_is = ibis.ifelse(token, ibis.null("string"), raw)
-    text = ibis.ifelse(edges, _clean_text(raw), as_is)
+    # Only a short value can be a token: the length test is far cheaper than the pattern.
+    token = ibis.ifelse(raw.length() <= _LONGEST_TOKEN, raw.re_search(_TOKEN_PATTERN), False)
+    as_is = ibis.ifelse(token, ibis.null("string"), raw)
+    text = ibis.ifelse(may_change(raw), ibis.ifelse(edges, _clean_text(raw), as_is), raw)
     return text.lower() if col.type == "category" else text
+
+
+def may_change(raw: ibis.StringValue) -> ibis.BooleanValue:
+    """A cheap test, true for every value that cleaning can change, that lets the dearer ones run on
+    few rows: byte-wise comparisons of the value with the first characters of the tokens and of
+    leading blanks (the empty value, tab, space, "#", "(" and "-" sort before "."; then "?", "N" and
+    "n"), and a look at its last character. Digits, and so numbers and dates, pass untested."""
+    return ((raw < ".") | ((raw >= "?") & (raw < "@")) | ((raw >= "N") & (raw < "O")) | ((raw >= "n") & (raw < "o"))
+            | raw.endswith(" ") | raw.endswith("\t"))
 
 
 def parsed_value(clean: ibis.Value, col: Column) -> ibis.Value:
