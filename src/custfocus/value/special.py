@@ -187,7 +187,9 @@ def _alive_series(A, a, n, kappa, rtol):
     idx = np.flatnonzero(decay > 45.0)
     value = np.full(A.shape, np.nan)
     ok = np.zeros(A.shape, dtype=bool)
-    idx = idx[np.argsort(-z[idx], kind="stable")]
+    # Slowest first; z in steps of 1/4096 is order enough, and sorting small integers is a
+    # radix sort, several times faster than sorting the floats.
+    idx = idx[np.argsort(np.round(z[idx] * -4096.0).astype(np.int16), kind="stable")]
     for start in range(0, idx.size, _SERIES_BLOCK):
         rows = idx[start:start + _SERIES_BLOCK]
         value[rows], ok[rows] = _alive_series_block(pc[rows], a[rows], c[rows], z[rows],
