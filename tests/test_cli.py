@@ -297,6 +297,13 @@ def test_running_out_of_memory_says_how_to_give_the_engine_more(small_folder, mo
     assert "--memory-limit" in result.output and "--temp-directory" in result.output
 
 
+def test_running_out_of_memory_while_loading_is_not_blamed_on_the_file(small_folder):
+    result = run("--memory-limit", "1MB", "validate", small_folder)
+    assert result.exit_code == 1
+    assert "the engine ran out of memory (Out of Memory Error" in result.output
+    assert "cannot be read" not in result.output and "Possible solutions" not in result.output
+
+
 def test_a_file_system_refusal_is_a_sentence(small_folder, tmp_path, monkeypatch):
     import custfocus.report
 

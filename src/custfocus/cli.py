@@ -39,7 +39,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from custfocus.errors import CustfocusError, InputError, ValidationFailed
+from custfocus.errors import CustfocusError, InputError, ValidationFailed, first_line_of, is_out_of_memory
 
 if TYPE_CHECKING:  # pandas loads on first use: `custfocus --help` starts without it
     import pandas as pd
@@ -227,8 +227,8 @@ def handles_errors(function: Callable) -> Callable:
         except Exception as failure:  # a bug: say so plainly, keep the traceback for debugging
             if os.environ.get(DEBUG_VARIABLE) == "1":
                 raise
-            if type(failure).__name__ == "OutOfMemoryException":  # DuckDB's, without importing it here
-                say(err, "Error:", "red", f"the engine ran out of memory ({failure}). Give DuckDB more with "
+            if is_out_of_memory(failure):
+                say(err, "Error:", "red", f"the engine ran out of memory ({first_line_of(failure)}). Give DuckDB more with "
                     "'custfocus --memory-limit 12GB ...' (default: half the machine's memory) and room to spill "
                     "with --temp-directory, or run on a cluster with --engine spark.")
                 raise typer.Exit(1) from None

@@ -24,3 +24,16 @@ class ModelNotEstimated(CustfocusError):
     def __init__(self, message: str, model=None):
         super().__init__(message)
         self.model = model
+
+
+def is_out_of_memory(error: BaseException) -> bool:
+    """Whether ``error`` is the engine running out of memory: never a fault of the input, so it is
+    reported as itself, with how to give the engine more, not as an unreadable file. Recognised by
+    name, so that this layer imports no engine."""
+    return type(error).__name__ == "OutOfMemoryException"
+
+
+def first_line_of(error: BaseException) -> str:
+    """The gist of an error from a library, whose message may go on with advice meant for its own users."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

@@ -60,6 +60,8 @@ def test_report_section_is_built_with_the_drivers_chart_first(company):
 
     voice = build_report(load(company)).section("voice")
     assert voice.available and voice.charts[0].key == "drivers"
+    # The report's card shows the first headline: the cause, not the number of comments.
+    assert voice.headlines[0].label == "Biggest root cause" and voice.headlines[0].value == "late delivery"
     assert voice.summary.startswith("The biggest root cause")
     assert voice.data["themes"][0]["examples"]
 

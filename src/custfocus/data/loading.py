@@ -69,7 +69,7 @@ from custfocus.engine import (
     sql_literal,
 )
 from custfocus.engine.scratch import scratch, scratch_dir
-from custfocus.errors import InputError, ValidationFailed
+from custfocus.errors import InputError, ValidationFailed, is_out_of_memory
 
 ON_ERROR = ("stop", "quarantine")
 Progress = Callable[[str], None]
@@ -209,7 +209,7 @@ class _Loader:
         try:
             return self._stage_readable(raw, spec, result)
         except Exception as err:
-            if raw.fallback is None or not _is_engine_error(err):
+            if raw.fallback is None or not _is_engine_error(err) or is_out_of_memory(err):
                 raise
         # DuckDB's strict reader met a record it cannot read: read the file record by record.
         fallback = raw.fallback()

@@ -27,7 +27,7 @@ from custfocus.data.contract import TABLE_ORDER, TABLES
 from custfocus.data.settings import ASSESSMENT_FILE, SETTINGS_FILE, VOICE_FILE
 from custfocus.data.validation import MISSING_STRINGS, normalise_name, suggest_table
 from custfocus.engine import sql_literal
-from custfocus.errors import InputError
+from custfocus.errors import InputError, first_line_of, is_out_of_memory
 
 CSV_SUFFIXES = (".csv", ".csv.gz")
 TABLE_SUFFIXES = (*CSV_SUFFIXES, ".parquet")
@@ -243,6 +243,8 @@ class Reader:
             # Loaded now, so that the scratch copy can go at once.
             table = self.con.create_table(f"_raw_{name}", named_only(table, columns, ROW), temp=True, overwrite=True)
         except Exception as err:
+            if is_out_of_memory(err):
+                raise
             return RawTable(name, str(path), failure=f"{path.name} cannot be read as CSV ({first_line_of(err)})")
         finally:
             clean.unlink(missing_ok=True)
@@ -265,6 +267,8 @@ class Reader:
                 return RawTable(name, str(path), failure=failure)
             return self._parquet_rows(name, path, pattern, table, columns)
         except Exception as err:
+            if is_out_of_memory(err):
+                raise
             return RawTable(name, str(path), failure=f"{path.name} cannot be read as Parquet ({first_line_of(err)})")
 
     def _read_parquet(self, path: Path, pattern: str) -> ibis.Table:
@@ -490,8 +494,3 @@ def split_suffix(file_name: str) -> tuple[str, str]:
             return file_name[: -len(suffix)], suffix
     stem, _, suffix = file_name.partition(".")
     return stem, "." + suffix.lower() if suffix else ""
-
-
-def first_line_of(err: BaseException) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__

@@ -449,7 +449,6 @@ def _acquired_customers(transactions: ibis.Table, customers: ibis.Table, service
     if service_events is not None:
         events = service_events.filter(service_events.date <= as_of)
         flows = flows.union(events.select("customer_id", "date", revenue=ibis.literal(0.0), net=-events.cost))
-    daily = flows.group_by(["customer_id", "date"]).agg(revenue=flows.revenue.sum(), net=flows.net.sum())
     firsts = tx.filter(tx.amount > 0).group_by("customer_id").agg(first_purchase=tx.date.min())
     people = customers.filter(customers.acquisition_cost.notnull()).left_join(firsts, "customer_id")
     acquired_at = people.first_purchase
@@ -459,12 +458,18 @@ def _acquired_customers(transactions: ibis.Table, customers: ibis.Table, service
     people = people.select("customer_id", channel=channel, acquisition_cost=people.acquisition_cost,
                            acquired_day=acquired_at.epoch_days())
     as_of_day = (as_of - date(1970, 1, 1)).days
-    people = people.filter(people.acquired_day.notnull() & (people.acquired_day <= as_of_day))
-    history = daily.join(people, "customer_id")
-    history = history.filter(history.date.epoch_days() >= history.acquired_day)
-    history = history.mutate(cumulative=history.net.sum().over(
-        ibis.window(group_by=history.customer_id, order_by=history.date, rows=(None, 0))))
-    reached = (history.cumulative >= history.acquisition_cost).ifelse(history.date.epoch_days(), ibis.null("int64"))
+    # Kept apart: joined to the flows inline, their hash table and the running sum's rows ran DuckDB
+    # out of memory at 100M transactions.
+    people = people.filter(people.acquired_day.notnull() & (people.acquired_day <= as_of_day)).cache()
+    history = flows.join(people.select("customer_id", "acquisition_cost", "acquired_day"), "customer_id")
+    history = history.mutate(day=history.date.epoch_days())
+    history = history.filter(history.day >= history.acquired_day)
+    # A range frame sums each day's flows whole (a day's later service cost counts on that day): the
+    # contribution at the end of each day, without first aggregating the flows by day.
+    cumulative = history.net.sum().over(ibis.window(group_by=history.customer_id, order_by=history.day,
+                                                    range=(None, 0)))
+    history = history.mutate(cumulative=cumulative)
+    reached = (history.cumulative >= history.acquisition_cost).ifelse(history.day, ibis.null("int64"))
     per_customer = history.group_by("customer_id").agg(
         revenue=history.revenue.sum(), contribution=history.net.sum(), paid_back_day=reached.min())
     joined = people.left_join(per_customer, "customer_id").drop("customer_id_right")

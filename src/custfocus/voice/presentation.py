@@ -63,14 +63,15 @@ def section(company: Company, context: Context) -> Section:
 
 
 def _headlines(section_: Section, result: analysis.VoiceResult) -> None:
-    section_.headlines.append(Headline("Comments analysed", f"{len(result.comments):,}",
-                                       f"{result.themes.count} themes; sentiment {result.sentiment.method}"))
+    # The root cause first: the report's card shows a section's first headline.
     cause = result.biggest_root_cause()
     if cause is not None and bool(cause.converged):
         section_.headlines.append(Headline(
             "Biggest root cause", cause.label,
             f"{cause.points_lost:+.1f} {result.unit} if removed (95% interval {cause.low:+.1f} to "
             f"{cause.high:+.1f}, n = {int(cause.n):,})"))
+    section_.headlines.append(Headline("Comments analysed", f"{len(result.comments):,}",
+                                       f"{result.themes.count} themes; sentiment {result.sentiment.method}"))
 
 
 def _text(value: str) -> str:
