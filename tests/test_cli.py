@@ -297,7 +297,10 @@ def test_running_out_of_memory_says_how_to_give_the_engine_more(small_folder, mo
     assert "--memory-limit" in result.output and "--temp-directory" in result.output
 
 
-def test_running_out_of_memory_while_loading_is_not_blamed_on_the_file(small_folder):
+def test_running_out_of_memory_while_loading_is_not_blamed_on_the_file(small_folder, monkeypatch):
+    # The option sets the engine's environment variable in this process: restored after the test,
+    # or every later test would run DuckDB in 1 MB.
+    monkeypatch.setenv("CUSTFOCUS_MEMORY_LIMIT", "")
     result = run("--memory-limit", "1MB", "validate", small_folder)
     assert result.exit_code == 1
     assert "the engine ran out of memory (Out of Memory Error" in result.output
