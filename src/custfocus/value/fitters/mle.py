@@ -309,7 +309,8 @@ class MaximumLikelihoodModel(Estimator):
         fun = self._objective_factory(data)
         nit, ok = 0, True
         if polish_from is None:
-            from scipy import optimize  # imported here: models with an analytic Hessian (BG/NBD, Gamma-Gamma) never need it
+            # Imported here: the models with an analytic Hessian (BG/NBD, Gamma-Gamma) never need it.
+            from scipy import optimize
 
             res = optimize.minimize(fun, eta0, jac=True, method="L-BFGS-B",
                                     options={"gtol": self.tol, "ftol": 1e-15,

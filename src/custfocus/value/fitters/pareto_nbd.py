@@ -142,7 +142,8 @@ def _count_pmf(t, n, r, alpha, s, beta) -> np.ndarray:
         density = s * np.exp(s * np.log(beta) - (s + 1.0) * np.log(beta + tau))
         return t * density * _nbd_pmf(n, tau, r, alpha)
 
-    from scipy import integrate  # here, not at import: only this rarely used prediction needs it
+    # Imported here, not with the module: only this rarely used prediction needs it.
+    from scipy import integrate
 
     died, _ = integrate.quad_vec(died_at, 0.0, 1.0, epsabs=1e-14, epsrel=1e-10)
     return alive + died
