@@ -27,9 +27,9 @@ print(json.dumps(sorted(m for m in {heavy!r} if m in sys.modules)))
 """
 
 
-def loaded_after(*args: str) -> list[str]:
+def loaded_after(*args: str, modules: tuple[str, ...] = HEAVY) -> list[str]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    done = subprocess.run([sys.executable, "-c", _PROBE.format(heavy=HEAVY), *map(str, args)],
+    done = subprocess.run([sys.executable, "-c", _PROBE.format(heavy=modules), *map(str, args)],
                           capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -58,3 +58,9 @@ def test_help_loads_neither_pandas_nor_the_engine():
 def test_commands_that_draw_nothing_load_neither_plotly_nor_sklearn(company, command):
     loaded = loaded_after(command[0], company, *command[1:])
     assert "plotly" not in loaded and "sklearn" not in loaded and "scipy.stats" not in loaded, loaded
+
+
+def test_clv_with_the_default_models_loads_no_general_optimiser_or_integrator(company):
+    # BG/NBD and Gamma-Gamma are fitted by Newton steps on their analytic Hessians: importing
+    # scipy.optimize and scipy.integrate (about 0.2 s) would be start-up spent on nothing.
+    assert loaded_after("clv", company, "--json", modules=("scipy.optimize", "scipy.integrate")) == []

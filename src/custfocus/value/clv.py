@@ -401,7 +401,8 @@ def _standard_summary(table: ibis.Table) -> ibis.Table:
     for optional in ("monetary_value", "revenue"):
         value = table[optional] if optional in table.columns else ibis.null()
         columns[optional] = value.cast("float64")
-    table = table.select(**columns)
+    # Materialised before the checks, so that the file is read once, not once per pass.
+    table = table.select(**columns).cache()
     problems = table.agg(
         rows=table.count(),
         bad_frequency=(table.frequency.isnull() | (table.frequency < 0)).sum(),
@@ -417,7 +418,7 @@ def _standard_summary(table: ibis.Table) -> ibis.Table:
         if int(problems[column]):
             raise InputError(f"{int(problems[column]):,} of {int(problems['rows']):,} rows of "
                              f"the summary break the rule: {rule}.")
-    return table.cache()
+    return table
 
 
 def _transactions_and_as_of(source, as_of: date | None) -> tuple[ibis.Table, date]:

@@ -41,7 +41,6 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy import optimize
 from scipy.special import polygamma
 
 from custfocus.stats import Z95
@@ -310,6 +309,9 @@ class MaximumLikelihoodModel(Estimator):
         fun = self._objective_factory(data)
         nit, ok = 0, True
         if polish_from is None:
+            # Imported here: the models with an analytic Hessian (BG/NBD, Gamma-Gamma) never need it.
+            from scipy import optimize
+
             res = optimize.minimize(fun, eta0, jac=True, method="L-BFGS-B",
                                     options={"gtol": self.tol, "ftol": 1e-15,
                                              "maxiter": self.max_iter * 10, "maxcor": 20})

@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import integrate
 from scipy.special import digamma, expit, gammaln
 
 from custfocus.value.fitters.mle import TransactionModel, _wsum
@@ -142,6 +141,9 @@ def _count_pmf(t, n, r, alpha, s, beta) -> np.ndarray:
         tau = u * t
         density = s * np.exp(s * np.log(beta) - (s + 1.0) * np.log(beta + tau))
         return t * density * _nbd_pmf(n, tau, r, alpha)
+
+    # Imported here, not with the module: only this rarely used prediction needs it.
+    from scipy import integrate
 
     died, _ = integrate.quad_vec(died_at, 0.0, 1.0, epsabs=1e-14, epsrel=1e-10)
     return alive + died
