@@ -9,7 +9,8 @@ Both sides are whole processes run alternately in the same run (imports and star
   a bare ``count(*)`` and ``count(column)`` of a Parquet file from its footer's statistics, reading no
   value (unfiltered, the Parquet floor measured little more than a process starting).
 
-Prints the median wall time of each, their ratio, and each one's peak memory (its own ru_maxrss),
+Prints the median wall time of each, their ratio, and each one's peak memory (polled, as every
+benchmark here: a child's own ru_maxrss starts from this process's resident memory when it forked),
 for the demo company written as CSV and as Parquet (generated once, under ``benchmarks/data/``).
 
     python benchmarks/load_validate.py [--customers 1000000] [--repeat 3]
@@ -18,13 +19,15 @@ for the demo company written as CSV and as Parquet (generated once, under ``benc
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
-import subprocess
+import json
 import sys
 import textwrap
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from measure import Measured, Run, custfocus, python, run, source_env
 
 from custfocus import demo
 
@@ -46,36 +49,28 @@ FLOOR = textwrap.dedent("""
 """)
 
 
-def run(command: list[str]) -> tuple[float, float, str]:
-    """Wall seconds, peak resident MB and standard output of one whole process."""
-    started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    output = process.stdout.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(command)} failed with exit {os.waitstatus_to_exitcode(status)}")
-    return elapsed, usage.ru_maxrss / 1024, output
-
-
 def compare(folder: Path, repeat: int, label: str) -> None:
-    ours_command = [sys.executable, "-m", "custfocus", "validate", str(folder), "--json"]
-    floor_command = [sys.executable, "-c", FLOOR, str(folder)]
+    ours_command = custfocus("validate", folder, "--json")
+    floor_command = python(FLOOR, folder)
     ours, floor = [], []
-    for _ in range(repeat):
-        floor.append(run(floor_command))
-        ours.append(run(ours_command))
-    rows = int(floor[-1][2])
-    import json
-
-    report = json.loads(ours[-1][2])
+    for _ in range(repeat):  # alternately, so that a change in the machine's load touches both
+        floor.append(_succeeded(run(floor_command, env=source_env()), floor_command))
+        ours.append(_succeeded(run(ours_command, env=source_env()), ours_command))
+    ours, floor = Measured("custfocus validate DATA", tuple(ours)), Measured("bare DuckDB scan (floor)", tuple(floor))
+    rows = int(floor.last.stdout)
+    report = json.loads(ours.last.stdout)
     used = sum(t["used"] for t in report["tables"].values())
     assert used == rows, (used, rows)
-    ours_time, floor_time = statistics.median(t for t, _, _ in ours), statistics.median(t for t, _, _ in floor)
     print(f"{label}: {rows:,} rows in {len(report['tables'])} tables, median of {repeat}")
-    print(f"  bare DuckDB scan (floor):        {floor_time:6.2f} s   peak {max(m for _, m, _ in floor):6.0f} MB")
-    print(f"  custfocus validate DATA:         {ours_time:6.2f} s   peak {max(m for _, m, _ in ours):6.0f} MB")
-    print(f"  ratio validate/floor:            {ours_time / floor_time:6.2f}x")
+    print(f"  {floor.line()}")
+    print(f"  {ours.line()}")
+    print(f"  ratio validate/floor: {ours.seconds / floor.seconds:6.2f}x")
+
+
+def _succeeded(result: Run, command: list[str]) -> Run:
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(map(str, command))} failed with exit {result.returncode}: {result.stderr[-500:]}")
+    return result
 
 
 def main() -> None:
