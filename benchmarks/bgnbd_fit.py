@@ -113,7 +113,8 @@ def _compare(ours: dict, theirs: dict, path: Path) -> None:
           f"largest relative parameter difference "
           f"{max(abs(mine[k] - theirs['params'][k]) / abs(theirs['params'][k]) for k in mine):.1e}; "
           f"total CLV relative difference "
-          f"{abs(ours['totals']['clv']['estimate'] / theirs['total_clv'] - 1):.1e}")
+          f"{abs(ours['totals']['clv']['estimate'] / theirs['total_clv'] - 1):.1e} "
+          "(lifetimes' month is 4.345 weeks, ours 365.25 / 12 days = 4.348 weeks)")
 
 
 if __name__ == "__main__":
