@@ -691,9 +691,7 @@ def clv(
 
     def compute(company, progress):
         value = library.customer_value(company, progress=progress, **settings)
-        if predictions is not None:
-            library.write_predictions(value, predictions)
-        return library.clv_report(value)
+        return library.clv_report(value, write_to=predictions)
 
     if summary is None:
         options.run(compute, _print_clv)
@@ -705,9 +703,8 @@ def clv(
         with progress_status("Fitting") as progress:
             value = library.clv_from_summary(library.read_summary(summary, connect(options.engine.value)),
                                              progress=progress, **settings)
-            if predictions is not None:
-                library.write_predictions(value, predictions)
-        emit(library.clv_report(value), options.as_json, _print_clv)
+            report = library.clv_report(value, write_to=predictions)
+        emit(report, options.as_json, _print_clv)
     if predictions is not None:
         err.print(f"Per-customer predictions: {predictions.resolve()}")
 

@@ -43,6 +43,7 @@ import shutil
 import tempfile
 import warnings
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -62,7 +63,6 @@ from custfocus.value.fitters import (
     ConvergenceWarning,
     GammaGamma,
     ParetoNBD,
-    customer_lifetime_value,
 )
 from custfocus.value.fitters.mle import TransactionModel
 from custfocus.value.summary import (
@@ -214,11 +214,17 @@ def write_predictions(value: CustomerValue, path: str | Path) -> Path:
 
 def _value(summary: ibis.Table, *, model: str, time_unit: str, horizon_months: int,
            annual_discount_rate: float, as_of: date | None, step) -> CustomerValue:
-    step(f"Customer value: fitting the {MODEL_NAMES.get(model, model)} model")
+    step(f"Customer value: fitting the {MODEL_NAMES.get(model, model)} and Gamma-Gamma models")
     stats = sufficient_statistics(summary, with_spend=True)
-    transaction_model = fit_transaction_model(model, stats)
-    step("Customer value: fitting the Gamma-Gamma spend model")
-    spend_model, pooled_spend, caveat = _fit_spend(spend_statistics(summary))
+    # The engine merges the spends and the spend model is fitted in another thread while the
+    # transaction model is fitted here: NumPy's single core leaves the other one free. Only this
+    # thread changes the warning filters (they are global), and they hold for both.
+    with warnings.catch_warnings(), ThreadPoolExecutor(1) as worker:
+        # A spend fit that fails falls back to the pooled mean, with a caveat (_fit_spend).
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        spending = worker.submit(lambda: _fit_spend(spend_statistics(summary)))
+        transaction_model = fit_transaction_model(model, stats)
+        spend_model, pooled_spend, caveat = spending.result()
     caveats = [caveat] if caveat else []
     if transaction_model.standard_errors_.isna().any():
         caveats.append(f"The {MODEL_NAMES[model]} model's likelihood is flat at its maximum, so its "
@@ -230,27 +236,51 @@ def _value(summary: ibis.Table, *, model: str, time_unit: str, horizon_months: i
         n_customers=int(stats["weight"].sum()), table=summary, histories=stats, model=model,
         as_of=as_of, pooled_spend=pooled_spend, caveats=tuple(caveats))
     histories = _Histories(stats)
-    horizon = horizon_months * DAYS_PER_MONTH / unit_days(time_unit)
+    p_alive = histories.p_alive(transaction_model)
+    monthly = _monthly_purchases(value, transaction_model, histories)
     stats = stats.assign(
-        p_alive=histories.p_alive(transaction_model),
-        expected_purchases=histories.expected(
-            transaction_model,
-            lambda x, t_x, T: transaction_model.expected_purchases(horizon, x, t_x, T)),
-        discounted_purchases=_discounted_purchases(value, transaction_model, histories),
+        p_alive=p_alive,
+        # the end of the horizon is the end of its last month
+        expected_purchases=histories.for_every_history(p_alive, monthly[:, -1]),
+        discounted_purchases=histories.for_every_history(p_alive, _discounted(value, monthly)),
     )
     predictions = stats[[*_KEYS, "p_alive", "expected_purchases", "discounted_purchases"]]
     return replace(value, histories=stats,
                    table=_value_table(summary, predictions, spend_model, pooled_spend))
 
 
+_PAIRS_AT_ONCE = 100_000
+
+
+def _monthly_purchases(value: CustomerValue, model: TransactionModel,
+                       histories: _Histories) -> np.ndarray:
+    """Per distinct (frequency, T) of a customer alive now, the expected purchases from now to
+    the end of each month of the horizon (one column per month): what the expected purchases
+    over the horizon and the CLV are both made of, so that the costly series is summed once."""
+    month = DAYS_PER_MONTH / unit_days(value.time_unit)  # one month in model units
+    ends = month * np.arange(1, value.horizon_months + 1)
+
+    def predict(x, t_x, T):  # in slices of rows: the series' work arrays are rows x months
+        return np.concatenate([
+            model.expected_purchases(ends[None, :], x[rows, None], t_x[rows, None], T[rows, None])
+            for rows in map(slice, range(0, x.size, _PAIRS_AT_ONCE),
+                            range(_PAIRS_AT_ONCE, x.size + _PAIRS_AT_ONCE, _PAIRS_AT_ONCE))])
+
+    return histories.per_pair(model, predict)
+
+
+def _discounted(value: CustomerValue, monthly: np.ndarray) -> np.ndarray:
+    """Each month's expected purchases discounted at its end, summed: the CLV at a spend of 1
+    (the convention of :func:`~custfocus.value.fitters.customer_lifetime_value`)."""
+    discount = (1.0 + value.monthly_discount_rate) ** -np.arange(1.0, value.horizon_months + 1)
+    return np.diff(monthly, axis=1, prepend=0.0) @ discount
+
+
 def _discounted_purchases(value: CustomerValue, model: TransactionModel,
                           histories: _Histories) -> np.ndarray:
-    """Per history, the expected purchases of each month of the horizon discounted to today:
-    the CLV sum with a spend of 1."""
-    period = DAYS_PER_MONTH / unit_days(value.time_unit)  # one month in model units
-    return histories.expected(model, lambda x, t_x, T: customer_lifetime_value(
-        model, _UNIT_SPEND, x, t_x, T, np.zeros_like(x), horizon=value.horizon_months,
-        discount_rate=value.monthly_discount_rate, time_unit_per_period=period))
+    """Per history, the expected purchases of each month of the horizon discounted to today."""
+    return histories.for_every_history(histories.p_alive(model),
+                                       _discounted(value, _monthly_purchases(value, model, histories)))
 
 
 class _Histories:
@@ -279,20 +309,19 @@ class _Histories:
     def expected(self, model: TransactionModel, predict) -> np.ndarray:
         """``predict(frequency, recency, T)`` of ``model`` for every history, from one call per
         distinct (x, T)."""
+        return self.for_every_history(self.p_alive(model), self.per_pair(model, predict))
+
+    def per_pair(self, model: TransactionModel, predict) -> np.ndarray:
+        """``predict(frequency, recency, T)`` of a customer alive now, per distinct (x, T) (its
+        first axis)."""
         x, T = self._pair_x, self._pair_T
-        per_pair = predict(x, T, T) / model.probability_alive(x, T, T)
-        return self.p_alive(model) * per_pair[self._codes]
+        alive = model.probability_alive(x, T, T)
+        predicted = predict(x, T, T)
+        return predicted / alive.reshape(alive.shape + (1,) * (predicted.ndim - 1))
 
-
-class _UnitSpend:
-    """A stand-in spend model worth 1 per purchase."""
-
-    @staticmethod
-    def expected_spend(frequency, monetary):
-        return 1.0
-
-
-_UNIT_SPEND = _UnitSpend()
+    def for_every_history(self, p_alive: np.ndarray, per_pair: np.ndarray) -> np.ndarray:
+        """A prediction per distinct (x, T) of a customer alive now, for every history."""
+        return p_alive * per_pair[self._codes]
 
 
 MAX_HORIZON_MONTHS = 120
@@ -359,10 +388,7 @@ def _fit_spend(spend: pd.DataFrame) -> tuple[GammaGamma | None, float | None, st
     if repeat_buyers < MIN_REPEAT_BUYERS:
         return None, pooled, (f"Only {repeat_buyers} customers bought twice, too few for the "
                               f"Gamma-Gamma spend model: {fallback}.")
-    with warnings.catch_warnings():
-        # A spend fit that fails falls back to the pooled mean, with the caveat below.
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model = GammaGamma().fit_frame(spend)
+    model = GammaGamma().fit_frame(spend)  # its ConvergenceWarning is silenced by the caller
     if not model.converged_ or model.params_["q"] <= 1:
         return None, pooled, ("The Gamma-Gamma spend model does not fit these spends (its mean "
                               f"spend is not finite): {fallback}.")
@@ -519,11 +545,24 @@ def _with_params(model: TransactionModel, params: np.ndarray) -> TransactionMode
     return other
 
 
-def clv_report(value: CustomerValue) -> dict:
+def clv_report(value: CustomerValue, write_to: str | Path | None = None) -> dict:
     """A JSON-ready summary for the command line: settings, both models (parameters with
     standard errors and 95% intervals, log-likelihood, customers fitted, convergence), totals
     over the customers (from the merged histories, without another pass over the customers;
-    ``clv`` and ``mean_clv`` with estimate, low, high, n from :func:`total_clv`) and caveats."""
+    ``clv`` and ``mean_clv`` with estimate, low, high, n from :func:`total_clv`) and caveats.
+
+    With ``write_to``, the per-customer table is also written there (:func:`write_predictions`),
+    by the engine in another thread while the totals are computed here in NumPy."""
+    if write_to is None:
+        return _report(value)
+    with ThreadPoolExecutor(1) as worker:
+        written = worker.submit(write_predictions, value, write_to)
+        report = _report(value)
+        written.result()
+    return report
+
+
+def _report(value: CustomerValue) -> dict:
     h = value.histories
     weight = h["weight"].to_numpy(dtype=float)
     totals = {
