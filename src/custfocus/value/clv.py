@@ -39,6 +39,7 @@ Conventions:
 from __future__ import annotations
 
 import math
+import os
 import shutil
 import tempfile
 import warnings
@@ -493,10 +494,10 @@ def total_clv(value: CustomerValue) -> Estimate:
     customer's mean spend). NaN when no spend is known. The interval is about the expected value,
     not the spread of what customers will do.
 
-    The gradient in log-parameters is one matrix product over the histories: the spend model's
-    part is analytic, the transaction model's part a forward difference of the discounted
-    purchases (one evaluation per parameter, on the distinct (frequency, T) pairs; the unperturbed
-    one was computed with the predictions)."""
+    The gradient in log-parameters is a weighted sum over the histories: the spend model's part
+    is analytic, the transaction model's part a forward difference of the discounted purchases
+    (one evaluation per parameter, on the distinct (frequency, T) pairs, in parallel; the
+    unperturbed one was computed with the predictions)."""
     n = value.n_customers
     spend = value.spend_model
     if spend is None and value.pooled_spend is None:
@@ -523,16 +524,20 @@ def total_clv(value: CustomerValue) -> Estimate:
         spending = p * (gamma * w + x * sums) / shape
         spend_slopes = np.vstack([spending * (1.0 - p * x / shape), -spending * q / shape,
                                   p * gamma * w / shape])
-    # Per history: the derivatives of its discounted purchases in the transaction log-parameters.
     step = 1e-6
     log_theta = np.log(value.transaction_model._theta())
-    purchase_slopes = np.vstack([
-        (_discounted_purchases(value, _with_params(value.transaction_model,
-                                                   np.exp(log_theta + step * e)), histories)
-         - discounted) / step
-        for e in np.eye(log_theta.size)])
-    # The one aggregation: every gradient entry is a weighted sum over the histories.
-    gradient = np.concatenate([purchase_slopes @ spending, spend_slopes @ discounted])
+
+    def purchase_slope(direction: np.ndarray) -> float:
+        """The derivative of the total in one transaction log-parameter: the histories'
+        discounted purchases, differentiated, weighted by their spending."""
+        perturbed = _with_params(value.transaction_model, np.exp(log_theta + step * direction))
+        return (_discounted_purchases(value, perturbed, histories) - discounted) @ spending / step
+
+    # One parameter per thread: NumPy's work releases the interpreter, so they share the cores.
+    with ThreadPoolExecutor(min(log_theta.size, os.cpu_count() or 1)) as workers:
+        purchase_gradient = list(workers.map(purchase_slope, np.eye(log_theta.size)))
+    # Every gradient entry is a weighted sum over the histories.
+    gradient = np.concatenate([purchase_gradient, spend_slopes @ discounted])
     estimate = float(discounted @ spending)
     half = Z95 * math.sqrt(max(gradient @ (covariance / np.outer(theta, theta)) @ gradient, 0.0))
     return Estimate(estimate, estimate - half, estimate + half, n)
