@@ -17,6 +17,7 @@ setting the user believes in and does not have.
 
 from __future__ import annotations
 
+import stat
 import tomllib
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -33,6 +34,7 @@ MIN_GROUP_SIZE = 5  # employee answers are shown only for groups of at least thi
 LOWEST_MIN_GROUP_SIZE = 3  # below this a group's answers identify a person
 COMPANY_KEYS = ("name", "currency", "as_of", "time_zone")
 EARLIEST_AS_OF = date(1900, 1, 1)
+MAX_SETTINGS_BYTES = 1_000_000  # settings are written by hand; a larger file is a mistake or an attack
 
 
 @dataclass(frozen=True)
@@ -73,21 +75,39 @@ def _voice_settings(folder: Path, raw: dict, path: Path) -> tuple[dict, str | No
     return {}, None
 
 
+class SettingsFileError(InputError):
+    """A settings file that cannot be read as TOML; ``reason`` is what follows the file's name."""
+
+    def __init__(self, path: Path, reason: str):
+        super().__init__(f"{path} {reason}")
+        self.path, self.reason = path, reason
+
+
 def read_toml(path: Path) -> dict:
     """A TOML file (the settings, the self-assessment) as a dict; a problem is one sentence naming it."""
     try:
         if path.is_dir():
-            raise InputError(f"{path} is a folder; it must be a TOML file of that name.")
-        text = path.read_bytes()
+            raise SettingsFileError(path, "is a folder; it must be a TOML file of that name.")
+        # A pipe would wait for a writer and a device (a link to /dev/zero) never end: only a plain file is read.
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise SettingsFileError(path, "is not a plain file; it must be a TOML file of that name.")
+        with path.open("rb") as file:
+            text = file.read(MAX_SETTINGS_BYTES + 1)
     except OSError as err:
-        raise InputError(f"{path} cannot be read: {err.strerror or err}.") from None
+        raise SettingsFileError(path, f"cannot be read: {err.strerror or err}.") from None
+    if len(text) > MAX_SETTINGS_BYTES:
+        raise SettingsFileError(path, f"is larger than {MAX_SETTINGS_BYTES // 1_000_000} MB; a settings file is "
+                                      "a few lines of TOML.")
     try:
         # utf-8-sig: editors on Windows put a byte-order mark at the start; it is not part of the text.
         return tomllib.loads(text.decode("utf-8-sig"))
     except UnicodeDecodeError as err:
-        raise InputError(f"{path} is not UTF-8 text (byte 0x{text[err.start]:02X} at position {err.start + 1}).") from None
+        raise SettingsFileError(path, f"is not UTF-8 text (byte 0x{text[err.start]:02X} at position "
+                                      f"{err.start + 1}).") from None
     except tomllib.TOMLDecodeError as err:
-        raise InputError(f"{path} is not valid TOML: {err}.") from None
+        raise SettingsFileError(path, f"is not valid TOML: {err}.") from None
+    except RecursionError:
+        raise SettingsFileError(path, "is not valid TOML: its arrays or tables nest too deeply.") from None
 
 
 def _settings_from(raw: dict, path: Path, default_name: str) -> Settings:
