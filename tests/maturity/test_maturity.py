@@ -89,7 +89,7 @@ def test_template_round_trips_and_explains_every_practice(tmp_path):
     ("assessment = \"me\"\n", r"assessment = 'me' must be a section"),
     ("[assessment]\nby = \"Ann\"\nwhen = 2026-01-01\n", r"\[assessment\] when = 2026-01-01 is not a key of"),
     ("[assessment]\ndate = \"2026-02-30\"\n", r"\[assessment\] date = '2026-02-30' is not a date"),
-    ("[assessment]\ndate = 2999-01-01\n", r"\[assessment\] date = 2999-01-01 is not a date the answers can have"),
+    ("[assessment]\ndate = 2999-01-01\n", r"\[assessment\] date = 2999-01-01 is not plausible; it must lie between 1900-01-01 and today"),
     ("nps_measured = true\n", r"nps_measured = true is outside the sections .* goes under \[practices\]"),
 ])
 def test_bad_assessment_is_one_sentence_naming_file_and_key(tmp_path, text, message):

@@ -148,23 +148,40 @@ def _section(raw: dict, key: str, path: Path) -> dict:
 def _as_of(value, path: Path) -> date | None:
     if value is None:
         return None
+    try:
+        return toml_day(value)
+    except ValueError as err:
+        written = value.isoformat() if isinstance(value, date) else repr(value[:40] if isinstance(value, str) else value)
+        raise InputError(f"{path}: as_of {written} {err}") from None
+
+
+def toml_day(value) -> date:
+    """A day written in a settings file, as a TOML date (2026-09-30) or text ("2026-09-30"), from 1900
+    to today. A ValueError says what is wrong, worded to follow the value."""
     if isinstance(value, datetime):  # a TOML date-time is a datetime, which is also a date
-        raise InputError(f"{path}: as_of {value.isoformat()} has a time of day; give a date such as 2026-09-30.")
+        raise ValueError("has a time of day; give a date such as 2026-09-30.")
     if isinstance(value, str):
         try:
             value = date.fromisoformat(value.strip())
         except ValueError:
-            raise InputError(f"{path}: as_of {value[:40]!r} is not a date (use YYYY-MM-DD).") from None
+            raise ValueError("is not a date (use YYYY-MM-DD).") from None
     if not isinstance(value, date):
-        raise InputError(f"{path}: as_of must be a date such as 2026-09-30, got {value!r}.")
-    return check_as_of(value, str(path))
+        raise ValueError("must be a date such as 2026-09-30.")
+    return _plausible_day(value)
 
 
 def check_as_of(value: date, where: str) -> date:
     """An analysis date must be a real day of the past (or today): data from the future is an error."""
+    try:
+        return _plausible_day(value)
+    except ValueError as err:
+        raise InputError(f"{where}: as_of {value.isoformat()} {err}") from None
+
+
+def _plausible_day(value: date) -> date:
     if value < EARLIEST_AS_OF or value > date.today():
-        raise InputError(f"{where}: as_of {value.isoformat()} is not plausible; it must lie between "
-                         f"{EARLIEST_AS_OF.isoformat()} and today ({date.today().isoformat()}).")
+        raise ValueError(f"is not plausible; it must lie between {EARLIEST_AS_OF.isoformat()} and today "
+                         f"({date.today().isoformat()}).")
     return value
 
 

@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from pathlib import Path
 
-from custfocus.data.settings import EARLIEST_AS_OF, SettingsFileError, read_toml
+from custfocus.data.settings import SettingsFileError, read_toml, toml_day
 from custfocus.data.validation import FileProblem
 from custfocus.errors import InputError
 from custfocus.maturity.criteria import CRITERIA, LEVELS
@@ -122,22 +121,11 @@ def _answered_on(value, problem) -> str | None:
     """The date of the answers as YYYY-MM-DD; blank (as in the template) is allowed."""
     if value is None or value == "":
         return value
-    if isinstance(value, datetime):  # a TOML date-time is a datetime, which is also a date
-        problem("has a time of day; give a date such as 2026-09-01.")
+    try:
+        return toml_day(value).isoformat()
+    except ValueError as err:
+        problem(str(err))
         return None
-    if isinstance(value, str):
-        try:
-            value = date.fromisoformat(value.strip())
-        except ValueError:
-            problem("is not a date (use YYYY-MM-DD).")
-            return None
-    if not isinstance(value, date):
-        problem("must be a date such as 2026-09-01.")
-        return None
-    if not EARLIEST_AS_OF <= value <= date.today():
-        problem(f"is not a date the answers can have been given on (from {EARLIEST_AS_OF} to today).")
-        return None
-    return value.isoformat()
 
 
 def template(claims: dict[str, bool] | None = None, by: str = "", date: str = "") -> str:
