@@ -11,7 +11,8 @@ detractor_follow_up = true
 ```
 
 A practice left out counts as not claimed. ``custfocus assess --template`` writes a blank one with
-every practice explained.
+every practice explained. The report reads it with :func:`read_assessment`, which stops on the first
+problem; ``custfocus validate`` lists them all with :func:`assessment_problems`, by the same rules.
 """
 
 from __future__ import annotations
