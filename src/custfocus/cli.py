@@ -346,7 +346,7 @@ def print_problems(report, limit: int, console: Console = out) -> None:
     shown = problems if limit == 0 else problems[:limit]
     for problem in shown:
         console.print(problem.sentence())
-    more = report.problem_total - len(shown)
+    more = report.table_problem_total - len(shown)
     if more > 0:
         counts = "; ".join(f"{t.table}: " + ", ".join(f"{n:,} × {c or 'file'} {k}" for (c, k), n in t.problem_counts.items())
                            for t in report.tables.values() if t.problem_total)
@@ -436,11 +436,11 @@ def validate(
     options: CompanyOptions,
     limit: Annotated[int, typer.Option("--limit", min=0, help="Problems listed (0 = all).")] = 50,
 ):
-    """Check every table against the data contract and list every problem (exit 1 if any)."""
-    from custfocus.data.loading import validate as run_validation
+    """Check every table against the data contract, and assessment.toml, and list every problem (exit 1 if any)."""
+    from custfocus.report.inputs import validate_inputs
 
     with progress_status("Validating") as progress:
-        report = run_validation(options.location(), as_of=parse_date(options.as_of, "--as-of"), progress=progress)
+        report = validate_inputs(options.location(), as_of=parse_date(options.as_of, "--as-of"), progress=progress)
     emit(report, options.as_json, functools.partial(_print_validation, limit=limit))
     if not report.ok:
         raise typer.Exit(1)
@@ -455,12 +455,17 @@ def _print_validation(report, limit: int) -> None:
     out.print(summary)
     for note in [*report.notes, *(note for t in report.tables.values() for note in t.notes)]:
         say(out, "Note:", "yellow", note)
+    for problem in report.files:
+        out.print(problem.sentence())
     print_problems(report, limit)
     if report.ok:
-        say(out, "All tables are valid.", "green", "")
-    else:
+        files = " and ".join(Path(file).name for file in report.checked_files)
+        say(out, f"All tables are valid{f', and so is {files}' if files else ''}.", "green", "")
+    elif report.table_problem_total:
         say(out, f"{report.problem_total:,} problem(s).", "red", "Fix them, or run with --on-error quarantine "
             "to set the bad rows aside (written under rejected/).")
+    else:
+        say(out, f"{report.problem_total:,} problem(s).", "red", "Fix them in the file(s) named above.")
 
 
 @company_command(omit=("as_json",))

@@ -34,6 +34,10 @@ def test_cumulative_sums_and_kth_values_equal_a_full_sort(any_engine, values):
     np.testing.assert_allclose(ranked.cumulative(ranks), truth, rtol=1e-9, atol=1e-6)
     positive = ranks[ranks > 0]
     np.testing.assert_allclose(ranked.value_at(positive), ordered[positive - 1], rtol=1e-12)
+    sums, kth = ranked.at(ranks)  # both at once, as the deciles ask
+    np.testing.assert_allclose(sums, truth, rtol=1e-9, atol=1e-6)
+    np.testing.assert_allclose(kth[ranks > 0], ordered[positive - 1], rtol=1e-12)
+    assert np.isnan(kth[ranks == 0]).all()
 
 
 def test_without_pulling_values_the_error_stays_within_the_bin_width(duckdb_engine, values,

@@ -244,6 +244,11 @@ def settings_cases() -> Iterator[Case]:
         (folder / "custfocus.toml").symlink_to(folder / "custfocus.toml")
     yield Case("settings", "settings symlink loop", settings_loop, "sentence", ("custfocus.toml",))
 
+    def settings_pipe(folder: Path) -> None:
+        company(settings=None)(folder)
+        os.mkfifo(folder / "custfocus.toml")  # reading it would wait for a writer for ever
+    yield Case("settings", "settings is a pipe", settings_pipe, "sentence", ("custfocus.toml", "not a plain file"))
+
 
 def filesystem_cases() -> Iterator[Case]:
     def table_loop(folder: Path) -> None:
@@ -288,6 +293,71 @@ def filesystem_cases() -> Iterator[Case]:
     yield Case("filesystem", "parquet dataset folder", dataset_folder, "load", used=3, rejected=0)
 
 
+def assessment_cases() -> Iterator[Case]:
+    """The self-assessment beside the tables: validate checks it as the report will read it."""
+    def with_assessment(content: str | bytes, **tables: str | bytes) -> Callable[[Path], None]:
+        return company(**tables, **{"assessment.toml": content})
+
+    for label, text, words in (
+        ("misspelt practice", "[practices]\nnps_measurd = true\n", ("assessment.toml", "nps_measurd", "nps_measured")),
+        ("answer in words", '[practices]\nnps_measured = "yes"\n', ("assessment.toml", "nps_measured = 'yes'", "true or false")),
+        ("answer a number", "[practices]\nnps_measured = 2\n", ("assessment.toml", "nps_measured = 2", "true or false")),
+        ("practices a value", "practices = true\n", ("assessment.toml", "practices = true", "section")),
+        ("unknown section", "[practise]\nnps_measured = true\n", ("assessment.toml", "[practise]")),
+        ("date not a date", '[assessment]\ndate = "last spring"\n', ("assessment.toml", "date = 'last spring'")),
+        ("not toml", "[practices\nnps_measured = true\n", ("assessment.toml", "not valid TOML", "line 1")),
+        ("nested too deeply", "a = " + "[" * 100_000, ("assessment.toml", "nest too deeply")),
+        ("latin-1", '[assessment]\nby = "Ren\xe9"\n'.encode("latin-1"), ("assessment.toml", "not UTF-8", "0xE9")),
+        ("huge", "# " + "x" * 2_000_000 + "\n", ("assessment.toml", "larger than 1 MB")),
+        ("escape codes in a key", '[practices]\n"\\u001b[2J" = true\n', ("assessment.toml", "'\\x1b[2J'")),
+    ):
+        yield Case("assessment", label, with_assessment(text), "sentence", words)
+    yield Case("assessment", "the template", with_assessment(_template()), "load", used=3, rejected=0)
+    yield Case("assessment", "byte-order mark", with_assessment(b"\xef\xbb\xbf[practices]\nnps_measured = true\n"),
+               "load", used=3, rejected=0)
+    yield Case("assessment", "with a bad row", with_assessment(
+        "[practices]\nnps_measured = 1\n", transactions=TRANSACTIONS + "C1,2024-13-45,1,O9\n"),
+        "sentence", ("assessment.toml", "nps_measured = 1", "transactions", "row 4", "date"))
+
+    def link_to(target: Callable[[Path], Path]) -> Callable[[Path], None]:
+        def build(folder: Path) -> None:
+            company()(folder)
+            (folder / "assessment.toml").symlink_to(target(folder))
+        return build
+    def elsewhere(folder: Path) -> Path:
+        (folder.parent / "shared.toml").write_text("[practices]\nnps_measured = true\n")
+        return folder.parent / "shared.toml"
+    yield Case("assessment", "link to a file elsewhere", link_to(elsewhere), "load", used=3, rejected=0)
+    yield Case("assessment", "link to nowhere", link_to(lambda folder: folder / "gone.toml"), "sentence",
+               ("assessment.toml", "cannot be read"))
+    yield Case("assessment", "link loop", link_to(lambda folder: folder / "assessment.toml"), "sentence",
+               ("assessment.toml", "cannot be read"))
+    yield Case("assessment", "link to an endless device", link_to(lambda folder: Path("/dev/zero")), "sentence",
+               ("assessment.toml", "not a plain file"))
+
+    def folder_named(folder: Path) -> None:
+        company()(folder)
+        (folder / "assessment.toml").mkdir()
+    yield Case("assessment", "a folder", folder_named, "sentence", ("assessment.toml", "folder"))
+
+    def pipe(folder: Path) -> None:
+        company()(folder)
+        os.mkfifo(folder / "assessment.toml")
+    yield Case("assessment", "a pipe", pipe, "sentence", ("assessment.toml", "not a plain file"))
+
+    def unreadable(folder: Path) -> None:
+        with_assessment("[practices]\nnps_measured = true\n")(folder)
+        (folder / "assessment.toml").chmod(0)
+    yield Case("assessment", "unreadable", unreadable, "sentence", ("assessment.toml", "Permission denied"),
+               root_cannot_run=True)
+
+
+def _template() -> str:
+    from custfocus.maturity import template
+
+    return template()
+
+
 def all_cases() -> list[Case]:
     return [*file_kind_cases(), *structure_cases(), *encoding_cases(), *value_cases(), *id_cases(),
-            *settings_cases(), *filesystem_cases()]
+            *settings_cases(), *filesystem_cases(), *assessment_cases()]

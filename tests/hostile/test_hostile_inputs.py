@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from custfocus.cli import app
-from custfocus.data.validation import Problem
+from custfocus.data.validation import FileProblem, Problem
 from hostile.cases import all_cases
 
 runner = CliRunner()
@@ -49,7 +49,8 @@ def test_hostile_input_ends_in_a_load_or_a_sentence(case, tmp_path):
     report = json.loads(output) if output.lstrip().startswith("{") else None
     # What the user reads: the error's sentence, or the problems as validate prints them.
     said = output if report is None else "\n".join(
-        [Problem(**p).sentence() for p in report["problems"]] + report["notes"])
+        [Problem(**p).sentence() for p in report["problems"]] + report["notes"]
+        + [FileProblem(**p).sentence() for p in report["file_problems"]])
     if case.expect == "load":
         assert exit_code == 0, said
     else:

@@ -80,10 +80,17 @@ def test_template_round_trips_and_explains_every_practice(tmp_path):
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ("[practices]\nnps_measured = \"yes\"\n", r"\[practices\] nps_measured must be true or false, got 'yes'"),
-    ("[practices]\nwe_are_great = true\n", r"\[practices\] we_are_great is not a practice custfocus knows"),
-    ("[practise]\n", r"unknown section\(s\) practise"),
-    ("[practices\n", r"is not valid TOML"),
+    ("[practices]\nnps_measured = \"yes\"\n", r"\[practices\] nps_measured = 'yes' must be true or false"),
+    ("[practices]\nwe_are_great = true\n", r"\[practices\] we_are_great = true is not a practice custfocus knows"),
+    ("[practise]\n", r"\[practise\] is not a section of the assessment"),
+    ("[practices\n", r"is not valid TOML: .* \(at line 1, column 11\)"),
+    # These were tracebacks (a section given as a single value) or read without a word.
+    ("practices = 3\n", r"practices = 3 must be a section"),
+    ("assessment = \"me\"\n", r"assessment = 'me' must be a section"),
+    ("[assessment]\nby = \"Ann\"\nwhen = 2026-01-01\n", r"\[assessment\] when = 2026-01-01 is not a key of"),
+    ("[assessment]\ndate = \"2026-02-30\"\n", r"\[assessment\] date = '2026-02-30' is not a date"),
+    ("[assessment]\ndate = 2999-01-01\n", r"\[assessment\] date = 2999-01-01 is not plausible; it must lie between 1900-01-01 and today"),
+    ("nps_measured = true\n", r"nps_measured = true is outside the sections .* goes under \[practices\]"),
 ])
 def test_bad_assessment_is_one_sentence_naming_file_and_key(tmp_path, text, message):
     path = tmp_path / "assessment.toml"

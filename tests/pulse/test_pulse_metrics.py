@@ -7,8 +7,10 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from custfocus import pulse
-from custfocus.pulse import stats
+from custfocus import people, pulse
+from custfocus.data.loading import load_frames
+from custfocus.errors import InputError
+from custfocus.pulse import metrics, stats
 
 # (date, kind, score, customer_id, touchpoint)
 ANSWERS = [
@@ -168,15 +170,36 @@ def test_compare_segments_and_a_period_without_answers(responses, customers):
     assert empty["n_a"] == 0 and pd.isna(empty["p_value"]) and not empty["significant"]
 
 
-def test_employee_nps_by_department(put_table):
-    frame = pd.DataFrame({
-        "department": ["Sales"] * 4 + ["Support"] * 3,
-        "date": [date(2024, 9, d) for d in range(1, 8)],
-        "score": [10, 9, 3, 7, 0, 6, 9],
-    })
-    table = pulse.employee_nps(put_table("employee_responses", frame))
-    assert table["department"].tolist() == ["Sales", "Support"]
-    assert table["nps"].tolist() == pytest.approx([25.0, -100 / 3])
+# Employee answers: Support is 3 people, whom pulse (showing every group) used to show.
+EMPLOYEE_ANSWERS = pd.DataFrame({
+    "department": ["Sales"] * 6 + ["Support"] * 3,
+    "date": [date(2024, 9, d) for d in range(1, 10)],
+    "score": [10, 9, 3, 7, 9, 8, 0, 6, 9],
+    "employee_id": [f"e{i}" for i in range(9)],
+})
+
+
+def test_pulse_shows_no_employee_answers_and_points_to_people(duckdb_engine):
+    answers = duckdb_engine.from_frame("pulse_employee_responses", EMPLOYEE_ANSWERS)
+    one_sale = pd.DataFrame({"customer_id": ["c1"], "date": [date(2024, 9, 1)], "amount": [10.0]})
+    company = load_frames({"transactions": one_sale, "employee_responses": EMPLOYEE_ANSWERS},
+                          as_of=date(2024, 10, 1))
+    assert not hasattr(pulse, "employee_nps")
+    refused = [
+        lambda: pulse.metric_table(answers, "enps", by="department"),
+        lambda: pulse.compare(answers, "Sales", "Support", metric="enps", by="department"),
+        lambda: pulse.responses_needed(5, "enps", answers),
+        lambda: metrics.difference_row("enps", EMPLOYEE_ANSWERS, "department", "Sales", "Support"),
+        lambda: pulse.metric_table_for(company, "enps", by="department"),
+        lambda: pulse.source_table(company, "enps"),
+    ]
+    for call in refused:
+        with pytest.raises((ValueError, InputError), match="custfocus.people"):
+            call()
+    # The library path that remains shows Sales, not the 3 people of Support.
+    shown = people.company_employee_nps(company)
+    assert shown.departments["department"].tolist() == ["Sales"]
+    assert "Support" not in shown.cells["department"].tolist()
 
 
 def test_no_answers_of_a_kind_give_an_empty_row(responses):

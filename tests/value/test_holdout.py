@@ -124,3 +124,24 @@ def test_duckdb_and_spark_give_the_same_check(duckdb_engine, spark_engine, small
         pd.testing.assert_frame_equal(*(getattr(c, part) for c in checks), check_dtype=False,
                                       rtol=1e-9)
     assert checks[0].model.params_.to_dict() == pytest.approx(checks[1].model.params_.to_dict(), rel=1e-9)
+
+
+def test_the_reports_shared_pass_gives_the_standalone_fit_and_check(duckdb_engine, small):
+    from custfocus.data.company import Company
+    from custfocus.section import Context
+    from custfocus.value.clv import customer_value, shared_summaries, shared_value
+
+    company = Company(tables={"transactions": duckdb_engine.from_frame("transactions", small)}, as_of=AS_OF)
+    context = Context()
+    shared = shared_value(company, context)
+    summaries = shared_summaries(company, context)
+    checked = calibration_holdout(company, calibration_end=summaries.calibration_end,
+                                  summary=summaries.at_calibration_end)
+    alone, alone_check = customer_value(company), calibration_holdout(company)
+    pd.testing.assert_series_equal(shared.transaction_model.params_, alone.transaction_model.params_, rtol=1e-10)
+    assert shared.n_customers == alone.n_customers
+    assert (checked.calibration_end, checked.n_customers, checked.actual) == (
+        alone_check.calibration_end, alone_check.n_customers, alone_check.actual)
+    assert checked.predicted == pytest.approx(alone_check.predicted, rel=1e-10)
+    pd.testing.assert_frame_equal(checked.by_frequency, alone_check.by_frequency, rtol=1e-10)
+    pd.testing.assert_frame_equal(checked.tracking, alone_check.tracking, rtol=1e-10)

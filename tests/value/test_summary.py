@@ -12,6 +12,7 @@ import pytest
 from custfocus.value.fitters import BGNBD
 from custfocus.value.summary import (
     TIME_UNITS,
+    customer_summaries,
     customer_summary,
     holdout_purchases,
     spend_statistics,
@@ -101,6 +102,17 @@ def test_count_by_order_counts_every_purchase_row(any_engine, frame):
     got = pulled(customer_summary(table, as_of=AS_OF, count_by="order"))
     expected = plain_summary(frame, AS_OF, 7.0, count_by="order")
     pd.testing.assert_frame_equal(got, expected, check_dtype=False, rtol=1e-12)
+
+
+@pytest.mark.parametrize("count_by", ["day", "order"])
+def test_both_summaries_from_one_pass_match_plain_pandas(any_engine, frame, count_by):
+    table = any_engine.from_frame("transactions", frame)
+    at_as_of, at_calibration_end = customer_summaries(table, as_of=AS_OF, calibration_end=CALIBRATION_END,
+                                                      time_unit="months", count_by=count_by)
+    unit = TIME_UNITS["months"]
+    for got, end in ((at_as_of, AS_OF), (at_calibration_end, CALIBRATION_END)):
+        pd.testing.assert_frame_equal(pulled(got), plain_summary(frame, end, unit, count_by=count_by),
+                                      check_dtype=False, rtol=1e-12)
 
 
 def test_summary_matches_lifetimes(any_engine, frame):

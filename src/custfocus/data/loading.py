@@ -20,7 +20,7 @@ from __future__ import annotations
 import csv
 import functools
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -51,6 +51,7 @@ from custfocus.data.spark_reading import (
 from custfocus.data.validation import (
     LISTED_PROBLEMS_PER_TABLE,
     Check,
+    FileProblem,
     LoadReport,
     Problem,
     TableLoad,
@@ -91,9 +92,23 @@ def load(source, *, engine: str | Engine = "duckdb", on_error: str = "stop", as_
     return company
 
 
-def validate(source, *, as_of: date | None = None, progress: Progress | None = None) -> LoadReport:
-    """Check every table and return the full list of problems (never raises on bad rows)."""
-    return _Loader(source, "duckdb", "report", as_of, None, progress, None).run().load_report
+def validate(source, *, as_of: date | None = None, progress: Progress | None = None,
+             file_checks: Mapping[str, Callable[[Path], list[FileProblem]]] | None = None) -> LoadReport:
+    """Check every table and return the full list of problems (never raises on bad rows).
+
+    ``file_checks`` maps the name of a settings file beside the tables (assessment.toml) to the check
+    of the package that reads it: this layer knows no analysis, so the caller brings their rules
+    (``custfocus.report.inputs.validate_inputs`` brings every one). A file that is there in any form,
+    a folder or a broken link too, is checked.
+    """
+    loader = _Loader(source, "duckdb", "report", as_of, None, progress, None)
+    report = loader.run().load_report
+    for name, check in (file_checks or {}).items():
+        path = loader.settings_folder / name if loader.settings_folder is not None else None
+        if path is not None and (path.exists() or path.is_symlink()):
+            report.checked_files.append(str(path))
+            report.files.extend(check(path))
+    return report
 
 
 def load_frames(frames: dict, *, as_of: date, engine: str | Engine = "duckdb", on_error: str = "stop",

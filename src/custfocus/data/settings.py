@@ -17,6 +17,7 @@ setting the user believes in and does not have.
 
 from __future__ import annotations
 
+import stat
 import tomllib
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -33,6 +34,7 @@ MIN_GROUP_SIZE = 5  # employee answers are shown only for groups of at least thi
 LOWEST_MIN_GROUP_SIZE = 3  # below this a group's answers identify a person
 COMPANY_KEYS = ("name", "currency", "as_of", "time_zone")
 EARLIEST_AS_OF = date(1900, 1, 1)
+MAX_SETTINGS_BYTES = 1_000_000  # settings are written by hand; a larger file is a mistake or an attack
 
 
 @dataclass(frozen=True)
@@ -73,21 +75,39 @@ def _voice_settings(folder: Path, raw: dict, path: Path) -> tuple[dict, str | No
     return {}, None
 
 
+class SettingsFileError(InputError):
+    """A settings file that cannot be read as TOML; ``reason`` is what follows the file's name."""
+
+    def __init__(self, path: Path, reason: str):
+        super().__init__(f"{path} {reason}")
+        self.path, self.reason = path, reason
+
+
 def read_toml(path: Path) -> dict:
     """A TOML file (the settings, the self-assessment) as a dict; a problem is one sentence naming it."""
     try:
         if path.is_dir():
-            raise InputError(f"{path} is a folder; it must be a TOML file of that name.")
-        text = path.read_bytes()
+            raise SettingsFileError(path, "is a folder; it must be a TOML file of that name.")
+        # A pipe would wait for a writer and a device (a link to /dev/zero) never end: only a plain file is read.
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise SettingsFileError(path, "is not a plain file; it must be a TOML file of that name.")
+        with path.open("rb") as file:
+            text = file.read(MAX_SETTINGS_BYTES + 1)
     except OSError as err:
-        raise InputError(f"{path} cannot be read: {err.strerror or err}.") from None
+        raise SettingsFileError(path, f"cannot be read: {err.strerror or err}.") from None
+    if len(text) > MAX_SETTINGS_BYTES:
+        raise SettingsFileError(path, f"is larger than {MAX_SETTINGS_BYTES // 1_000_000} MB; a settings file is "
+                                      "a few lines of TOML.")
     try:
         # utf-8-sig: editors on Windows put a byte-order mark at the start; it is not part of the text.
         return tomllib.loads(text.decode("utf-8-sig"))
     except UnicodeDecodeError as err:
-        raise InputError(f"{path} is not UTF-8 text (byte 0x{text[err.start]:02X} at position {err.start + 1}).") from None
+        raise SettingsFileError(path, f"is not UTF-8 text (byte 0x{text[err.start]:02X} at position "
+                                      f"{err.start + 1}).") from None
     except tomllib.TOMLDecodeError as err:
-        raise InputError(f"{path} is not valid TOML: {err}.") from None
+        raise SettingsFileError(path, f"is not valid TOML: {err}.") from None
+    except RecursionError:
+        raise SettingsFileError(path, "is not valid TOML: its arrays or tables nest too deeply.") from None
 
 
 def _settings_from(raw: dict, path: Path, default_name: str) -> Settings:
@@ -128,23 +148,40 @@ def _section(raw: dict, key: str, path: Path) -> dict:
 def _as_of(value, path: Path) -> date | None:
     if value is None:
         return None
+    try:
+        return toml_day(value)
+    except ValueError as err:
+        written = value.isoformat() if isinstance(value, date) else repr(value[:40] if isinstance(value, str) else value)
+        raise InputError(f"{path}: as_of {written} {err}") from None
+
+
+def toml_day(value) -> date:
+    """A day written in a settings file, as a TOML date (2026-09-30) or text ("2026-09-30"), from 1900
+    to today. A ValueError says what is wrong, worded to follow the value."""
     if isinstance(value, datetime):  # a TOML date-time is a datetime, which is also a date
-        raise InputError(f"{path}: as_of {value.isoformat()} has a time of day; give a date such as 2026-09-30.")
+        raise ValueError("has a time of day; give a date such as 2026-09-30.")
     if isinstance(value, str):
         try:
             value = date.fromisoformat(value.strip())
         except ValueError:
-            raise InputError(f"{path}: as_of {value[:40]!r} is not a date (use YYYY-MM-DD).") from None
+            raise ValueError("is not a date (use YYYY-MM-DD).") from None
     if not isinstance(value, date):
-        raise InputError(f"{path}: as_of must be a date such as 2026-09-30, got {value!r}.")
-    return check_as_of(value, str(path))
+        raise ValueError("must be a date such as 2026-09-30.")
+    return _plausible_day(value)
 
 
 def check_as_of(value: date, where: str) -> date:
     """An analysis date must be a real day of the past (or today): data from the future is an error."""
+    try:
+        return _plausible_day(value)
+    except ValueError as err:
+        raise InputError(f"{where}: as_of {value.isoformat()} {err}") from None
+
+
+def _plausible_day(value: date) -> date:
     if value < EARLIEST_AS_OF or value > date.today():
-        raise InputError(f"{where}: as_of {value.isoformat()} is not plausible; it must lie between "
-                         f"{EARLIEST_AS_OF.isoformat()} and today ({date.today().isoformat()}).")
+        raise ValueError(f"is not plausible; it must lie between {EARLIEST_AS_OF.isoformat()} and today "
+                         f"({date.today().isoformat()}).")
     return value
 
 

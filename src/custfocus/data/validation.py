@@ -11,7 +11,8 @@ import difflib
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, time
+from pathlib import Path
 
 import ibis
 import ibis.expr.datatypes as dt
@@ -20,6 +21,7 @@ from custfocus.data.contract import SCORE_RANGES, Column, Table
 
 # Problems listed one by one per table; beyond this they are counted by kind.
 LISTED_PROBLEMS_PER_TABLE = 10_000
+QUOTED_LIMIT = 60  # characters of a value quoted in a problem
 EARLIEST_PLAUSIBLE_DATE = date(1900, 1, 1)
 LATEST_PLAUSIBLE_DATE = date(2199, 12, 31)
 # No amount, cost or duration a company records is this large; beyond it a value is a typo or an
@@ -53,7 +55,49 @@ class Problem:
                 "message": self.message}
 
 
-def _quote(value: str, limit: int = 60) -> str:
+@dataclass(frozen=True)
+class FileProblem:
+    """A problem in a settings file read beside the tables (assessment.toml): the file, the key with
+    its value (no key: the whole file), and what is wrong, worded to follow them."""
+
+    file: str
+    key: str | None
+    value: str | None
+    message: str
+
+    @classmethod
+    def at(cls, file, section: str | None, name: str | None, value, message: str) -> FileProblem:
+        """The problem of key ``name`` of ``[section]`` (either may be None) holding the TOML ``value``."""
+        key = " ".join(part for part in (section and f"[{_name_shown(section)}]", name and _name_shown(name)) if part)
+        return cls(str(file), key, None if value is None else _toml_shown(value), message)
+
+    def sentence(self) -> str:
+        if self.key is None:
+            return f"{self.file} {self.message}"
+        value = f" = {self.value}" if self.value is not None else ""
+        return f"{self.file}: {self.key}{value} {self.message}"
+
+    def to_dict(self) -> dict:
+        return {"file": self.file, "key": self.key, "value": self.value, "message": self.message}
+
+
+def _name_shown(name: str) -> str:
+    # A quoted TOML key may hold anything, a terminal's escape codes too: only plain names go out as they are.
+    return name if re.fullmatch(r"[A-Za-z0-9_.\-]+", name) else _quote(name)
+
+
+def _toml_shown(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, str):
+        return _quote(value)
+    text = value.isoformat() if isinstance(value, date | time) else repr(value)  # repr escapes what a list holds
+    return text if len(text) <= QUOTED_LIMIT else text[: QUOTED_LIMIT - 1] + "…"
+
+
+def _quote(value: str, limit: int = QUOTED_LIMIT) -> str:
     text = value if len(value) <= limit else value[: limit - 1] + "…"
     return repr(text)
 
@@ -93,14 +137,21 @@ class LoadReport:
     as_of: date
     on_error: str
     notes: list[str] = field(default_factory=list)  # about the folder: unknown files, as_of source
+    # Settings files beside the tables checked by validate (assessment.toml), and their problems.
+    checked_files: list[str] = field(default_factory=list)
+    files: list[FileProblem] = field(default_factory=list)
 
     @property
     def problems(self) -> list[Problem]:
         return [p for t in self.tables.values() for p in t.problems]
 
     @property
-    def problem_total(self) -> int:
+    def table_problem_total(self) -> int:
         return sum(t.problem_total for t in self.tables.values())
+
+    @property
+    def problem_total(self) -> int:
+        return self.table_problem_total + len(self.files)
 
     @property
     def ok(self) -> bool:
@@ -110,6 +161,7 @@ class LoadReport:
         if self.ok:
             return "All tables are valid."
         affected = [t.table for t in self.tables.values() if t.problem_total]
+        affected += sorted({Path(p.file).name for p in self.files})
         return (f"Found {self.problem_total:,} problem(s) in {', '.join(affected)}; "
                 "run 'custfocus validate' to list them, or use --on-error quarantine to set the "
                 "bad rows aside and go on.")
@@ -119,6 +171,7 @@ class LoadReport:
             "as_of": self.as_of.isoformat(), "on_error": self.on_error, "notes": self.notes,
             "tables": {k: t.to_dict() for k, t in self.tables.items()},
             "problems": [p.to_dict() for p in self.problems],
+            "checked_files": self.checked_files, "file_problems": [p.to_dict() for p in self.files],
         }
 
 

@@ -78,6 +78,46 @@ class Engine:
             self._scratch = None
 
 
+def keep(table: ibis.Table) -> ibis.Table:
+    """``table`` computed once, for expressions that several queries read.
+
+    DuckDB writes it to a Parquet file in its spill folder and reads that file from then on: no
+    memory is held (``Table.cache()`` would keep every row in memory, uncompressed), and the file
+    goes when no expression refers to the kept table any more. Spark gets ``table`` back unchanged
+    and recomputes it for each query: Ibis's PySpark cache does not carry the in-memory tables an
+    expression joins (the values predicted in Python), and a file on the driver is not one a
+    cluster's executors can read."""
+    backend = ibis.get_backend(table)
+    if backend.name != "duckdb":
+        return table
+    name = ibis.util.gen_name("kept")
+    path = _kept_folder(backend) / f"{name}.parquet"
+    table.to_parquet(path)
+    kept = backend.read_parquet(path, table_name=name)
+    weakref.finalize(kept.op(), _forget_kept, weakref.ref(backend.con), name, path)
+    return kept
+
+
+def _kept_folder(backend) -> Path:
+    """DuckDB's spill folder; this process's own when that one is relative (DuckDB's default, in
+    the working directory) or its name would need quoting in SQL."""
+    folder = backend.con.execute("SELECT current_setting('temp_directory')").fetchone()[0]
+    if not folder or not Path(folder).is_absolute() or "'" in folder or '"' in folder:
+        return _spill_directory()
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    return Path(folder)
+
+
+def _forget_kept(con: weakref.ref, name: str, path: Path) -> None:
+    connection = con()
+    if connection is not None:
+        try:
+            connection.execute(f"DROP VIEW IF EXISTS {sql_identifier(name)}")
+        except Exception:  # a connection already closed took its views with it
+            pass
+    path.unlink(missing_ok=True)
+
+
 def sql_literal(value: str) -> str:
     """``value`` as a SQL string literal: the only way a user's text may enter a SQL statement."""
     return "'" + str(value).replace("'", "''") + "'"

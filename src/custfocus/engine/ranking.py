@@ -46,13 +46,15 @@ class RankedColumn:
 
     def cumulative(self, ranks) -> np.ndarray:
         """The sum of the ``k`` largest values for each ``k`` in ``ranks`` (0 <= k <= n)."""
-        return self._at(ranks)[0]
+        return self.at(ranks)[0]
 
     def value_at(self, ranks) -> np.ndarray:
         """The ``k``-th largest value for each ``k`` in ``ranks`` (1 <= k <= n)."""
-        return self._at(ranks)[1]
+        return self.at(ranks)[1]
 
-    def _at(self, ranks) -> tuple[np.ndarray, np.ndarray]:
+    def at(self, ranks) -> tuple[np.ndarray, np.ndarray]:
+        """Both :meth:`cumulative` and :meth:`value_at` for each ``k`` in ``ranks`` (0 <= k <= n;
+        the k-th value of k = 0 is NaN), from one pass over the values that need placing."""
         ranks = np.asarray(ranks, dtype=np.int64)
         if ranks.size and (ranks.min() < 0 or ranks.max() > self.n):
             raise ValueError(f"ranks must be within 0..{self.n}")

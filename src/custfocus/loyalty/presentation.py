@@ -34,6 +34,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from custfocus.data.company import Company
+from custfocus.engine import keep
 from custfocus.errors import CustfocusError
 from custfocus.loyalty import matrix as m
 from custfocus.loyalty.promoter_value import WINDOW_DAYS, PromoterValue, promoter_value
@@ -74,8 +75,8 @@ def section(company: Company, context: Context) -> Section:
         return _not_available(f"customers' value could not be estimated ({err}).")
 
     step("Loyalty: the loyalty matrix")
-    # Not cached: ibis's PySpark cache does not register the in-memory tables the expression joins.
-    table = m.loyalty_table(value.table, responses, value.transaction_model, as_of=company.as_of)
+    # Kept: the matrix, the categories and the top customers each read it.
+    table = keep(m.loyalty_table(value.table, responses, value.transaction_model, as_of=company.as_of))
     cells = m.loyalty_matrix(table)
     by_category = m.loyalty_by_category(table)
     top = m.retained_not_loyal(table).limit(TOP_CUSTOMERS).to_pandas()

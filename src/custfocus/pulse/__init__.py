@@ -1,4 +1,6 @@
-"""Pulse: NPS, CSAT, CES and employee NPS with confidence intervals, by period and segment.
+"""Pulse: NPS, CSAT and CES of customers with confidence intervals, by period and segment.
+
+Employee NPS is :mod:`custfocus.people`'s (``people.company_employee_nps``), which hides small groups.
 
 >>> from custfocus import pulse
 >>> pulse.nps(company.tables["responses"], period="month")        # doctest: +SKIP
@@ -10,7 +12,6 @@ from custfocus.pulse.metrics import (
     ces,
     compare,
     csat,
-    employee_nps,
     metric_table,
     metric_table_for,
     nps,
@@ -44,7 +45,6 @@ __all__ = [
     "csat",
     "csat_difference",
     "csat_interval",
-    "employee_nps",
     "metric_table",
     "metric_table_for",
     "nps",

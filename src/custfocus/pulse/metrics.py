@@ -1,4 +1,7 @@
-"""NPS, CSAT, CES and employee NPS over Ibis tables, by period and segment, as pandas DataFrames.
+"""NPS, CSAT and CES over Ibis tables, by period and segment, as pandas DataFrames.
+
+Customer answers only: employee NPS is :mod:`custfocus.people`'s, which shows no group of fewer than 5
+people (nor one that subtraction would reveal); these tables show every group, however small.
 
 Counting happens in the engine (one group_by/aggregate with conditional sums, the same expression on
 DuckDB and Spark); only one row per group comes back, and the intervals are computed in NumPy.
@@ -20,7 +23,11 @@ from custfocus.pulse import stats
 
 # period name -> (Ibis truncation unit, pandas Period frequency); weeks start on Monday in both.
 PERIODS = {"week": ("W", "W-SUN"), "month": ("M", "M"), "quarter": ("Q", "Q")}
-METRICS = ("nps", "csat", "ces", "enps")
+METRICS = ("nps", "csat", "ces")
+EMPLOYEE_NPS_ELSEWHERE = ("Employee NPS is computed by custfocus.people (people.company_employee_nps, "
+                          "people.employee_nps; the command 'custfocus nps DATA --metric enps'), which hides "
+                          "groups of employees too small to show (under 5 people by default); pulse shows every "
+                          "group, so it takes customer answers only.")
 
 
 def with_customer_attributes(responses: ibis.Table, customers: ibis.Table) -> ibis.Table:
@@ -42,18 +49,6 @@ def nps(responses: ibis.Table, by=None, period: str | None = None, confidence: f
     Columns: keys, n, promoters, passives, detractors, nps, low, high, too_small.
     """
     return _nps_table(_responses_of_kind(responses, "nps"), by, period, confidence)
-
-
-def employee_nps(employee_responses: ibis.Table, by="department", period: str | None = None,
-                 confidence: float = 0.95) -> pd.DataFrame:
-    """Employee NPS ("would you recommend working here", 0-10), by department unless told otherwise.
-
-    These are raw counts with no anonymity rule: whatever is shown to people goes through
-    :mod:`custfocus.people` (``people.company_employee_nps``), which hides groups under 5 people.
-
-    Same columns as :func:`nps`.
-    """
-    return _nps_table(employee_responses, by, period, confidence)
 
 
 def csat(responses: ibis.Table, by=None, period: str | None = None, confidence: float = 0.95) -> pd.DataFrame:
@@ -88,15 +83,13 @@ def compare(responses: ibis.Table, a=None, b=None, *, metric: str = "nps", by: s
 
     Give either ``period`` (then ``a`` and ``b`` are periods such as '2024-08' or a date inside
     them; by default b is the latest period with responses and a the one before it) or ``by``
-    (then ``a`` and ``b`` are two values of that column). ``metric`` is 'nps', 'csat', 'ces' or
-    'enps' (then ``responses`` is the employee_responses table).
+    (then ``a`` and ``b`` are two values of that column). ``metric`` is 'nps', 'csat' or 'ces'.
 
     Columns: metric, a, b, value_a, value_b, n_a, n_b, difference, low, high, p_value, significant.
     """
     if (by is None) == (period is None):
         raise ValueError("compare needs exactly one of period= (two periods) or by= (two segments)")
-    if metric not in METRICS:
-        raise ValueError(f"Unknown metric '{metric}': choose one of {', '.join(METRICS)}.")
+    _check_metric(metric)
     if period is not None:
         table = metric_table(responses, metric, period=period, confidence=confidence)
         frequency = PERIODS[period][1]
@@ -117,22 +110,21 @@ def compare(responses: ibis.Table, a=None, b=None, *, metric: str = "nps", by: s
 
 def metric_table(table: ibis.Table, metric: str, by=None, period: str | None = None,
                  confidence: float = 0.95) -> pd.DataFrame:
-    """The table of :func:`nps`, :func:`csat`, :func:`ces` or :func:`employee_nps` by metric name."""
-    functions = {"nps": nps, "csat": csat, "ces": ces, "enps": employee_nps}
+    """The table of :func:`nps`, :func:`csat` or :func:`ces` by metric name."""
+    _check_metric(metric)
+    functions = {"nps": nps, "csat": csat, "ces": ces}
     return functions[metric](table, by=by, period=period, confidence=confidence)
 
 
 def source_table(company, metric: str) -> ibis.Table:
-    """The table ``metric`` is computed from: employee_responses for 'enps'; otherwise the responses,
-    with their customer's attributes (segment, region, ...) joined on when the company has customers.
+    """The table ``metric`` is computed from: the responses, with their customer's attributes
+    (segment, region, ...) joined on when the company has customers.
     """
-    if metric not in METRICS:
-        raise InputError(f"Unknown metric '{metric}': choose one of {', '.join(METRICS)}.")
-    name = "employee_responses" if metric == "enps" else "responses"
-    if not company.has(name):
-        raise InputError(f"{metric} needs the table {name}, which the company does not have.")
-    table = company.table(name)
-    if name == "responses" and company.has("customers") and "customer_id" in table.columns:
+    _check_metric(metric, InputError)
+    if not company.has("responses"):
+        raise InputError(f"{metric} needs the table responses, which the company does not have.")
+    table = company.table("responses")
+    if company.has("customers") and "customer_id" in table.columns:
         table = with_customer_attributes(table, company.table("customers"))
     return table
 
@@ -142,8 +134,8 @@ def metric_table_for(company, metric: str, by: str | None = None, period: str | 
     """:func:`metric_table` of a company: the right table, customers' columns available to ``by``."""
     table = source_table(company, metric)
     if by is not None and by not in table.columns:
-        where = "employee_responses" if metric == "enps" else "responses or customers"
-        raise InputError(f"There is no column '{by}' in {where}; the columns are: {', '.join(table.columns)}.")
+        raise InputError(f"There is no column '{by}' in responses or customers; "
+                         f"the columns are: {', '.join(table.columns)}.")
     if period is not None and period not in PERIODS:
         raise InputError(f"Unknown period '{period}': choose one of {', '.join(PERIODS)}.")
     return metric_table(table, metric, by=by, period=period, confidence=confidence)
@@ -152,8 +144,8 @@ def metric_table_for(company, metric: str, by: str | None = None, period: str | 
 def difference_row(metric: str, table: pd.DataFrame, key: str, a, b, confidence: float = 0.95) -> dict:
     """Compare rows ``key == a`` and ``key == b`` of a metric table (an absent row counts as n = 0)."""
     row_a, row_b = _row(table, key, a), _row(table, key, b)
-    value_column = "nps" if metric == "enps" else metric
-    if metric in ("nps", "enps"):
+    _check_metric(metric)
+    if metric == "nps":
         difference = stats.nps_difference(_nps_counts(row_a), _nps_counts(row_b), confidence)
     elif metric == "csat":
         difference = stats.csat_difference(
@@ -167,8 +159,8 @@ def difference_row(metric: str, table: pd.DataFrame, key: str, a, b, confidence:
         "metric": metric,
         "a": a,
         "b": b,
-        "value_a": row_a.get(value_column, np.nan),
-        "value_b": row_b.get(value_column, np.nan),
+        "value_a": row_a.get(metric, np.nan),
+        "value_b": row_b.get(metric, np.nan),
         "n_a": difference.n_a,
         "n_b": difference.n_b,
         "difference": difference.estimate,
@@ -183,14 +175,13 @@ def responses_needed(margin: float = 5.0, metric: str = "nps", responses: ibis.T
                      confidence: float = 0.95) -> int:
     """Responses for a ± ``margin`` interval (NPS points, CSAT percentage points, CES points).
 
-    With ``responses`` the observed shares (or spread) are assumed, otherwise the worst case.
-    For 'enps' pass the employee_responses table.
+    With ``responses`` the observed shares (or spread) are assumed, otherwise the worst case (for
+    an employee survey too: ``responses_needed(margin)`` with no answers).
     """
-    if metric not in METRICS:
-        raise ValueError(f"Unknown metric '{metric}': choose one of {', '.join(METRICS)}.")
+    _check_metric(metric)
     overall = None if responses is None else metric_table(responses, metric, confidence=confidence).iloc[0]
     observed = overall is not None and overall["n"] > 0
-    if metric in ("nps", "enps"):
+    if metric == "nps":
         if not observed:
             return stats.nps_responses_needed(margin, confidence=confidence)
         return stats.nps_responses_needed(margin, overall["promoters"] / overall["n"],
@@ -203,6 +194,13 @@ def responses_needed(margin: float = 5.0, metric: str = "nps", responses: ibis.T
 
 
 # --- helpers ---------------------------------------------------------------------------------
+
+
+def _check_metric(metric: str, error: type[Exception] = ValueError) -> None:
+    if metric == "enps":
+        raise error(EMPLOYEE_NPS_ELSEWHERE)
+    if metric not in METRICS:
+        raise error(f"Unknown metric '{metric}': choose one of {', '.join(METRICS)}.")
 
 
 def _responses_of_kind(responses: ibis.Table, kind: str) -> ibis.Table:

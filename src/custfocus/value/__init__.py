@@ -28,7 +28,7 @@ from custfocus.value.fitters import (
     merge_equal_rows,
 )
 from custfocus.value.holdout import HoldoutCheck, calibration_holdout
-from custfocus.value.summary import customer_summary, holdout_purchases, sufficient_statistics
+from custfocus.value.summary import customer_summaries, customer_summary, holdout_purchases, sufficient_statistics
 
 __all__ = [
     "BGBB",
@@ -43,6 +43,7 @@ __all__ = [
     "clv_from_summary",
     "clv_report",
     "customer_lifetime_value",
+    "customer_summaries",
     "customer_summary",
     "customer_value",
     "holdout_purchases",

@@ -46,7 +46,7 @@ import warnings
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import ibis
@@ -68,7 +68,9 @@ from custfocus.value.fitters import (
 from custfocus.value.fitters.mle import TransactionModel
 from custfocus.value.summary import (
     COUNT_BY,
+    DEFAULT_HOLDOUT_WEEKS,
     TIME_UNITS,
+    customer_summaries,
     customer_summary,
     spend_statistics,
     sufficient_statistics,
@@ -128,27 +130,52 @@ def monthly_rate(annual_discount_rate: float) -> float:
 def customer_value(source: Company | ibis.Table, *, as_of: date | None = None,
                    model: str = "bgnbd", time_unit: str = "weeks", horizon_months: int = 12,
                    annual_discount_rate: float = 0.10, count_by: str = "day",
-                   progress: Progress | None = None) -> CustomerValue:
+                   progress: Progress | None = None, summary: ibis.Table | None = None) -> CustomerValue:
     """Fit the models on a company's transactions (or a transactions table) and value every
     customer over the next ``horizon_months`` (see the module doc for the conventions).
 
     ``as_of`` defaults to the company's as_of, or to the latest transaction date of a table;
     ``count_by`` ("day" or "order") says what one purchase is, see
-    :func:`~custfocus.value.summary.customer_summary`.
+    :func:`~custfocus.value.summary.customer_summary`. A caller that has that summary already,
+    for the same as_of, time unit and count_by, passes it as ``summary``.
     """
     _check_settings(model, time_unit, horizon_months, annual_discount_rate, count_by)
     transactions, as_of = _transactions_and_as_of(source, as_of)
     step = progress or (lambda message: None)
-    step("Customer value: summarising purchase histories")
-    summary = customer_summary(transactions, as_of=as_of, time_unit=time_unit,
-                               count_by=count_by).cache()
+    if summary is None:
+        step("Customer value: summarising purchase histories")
+        summary = customer_summary(transactions, as_of=as_of, time_unit=time_unit,
+                                   count_by=count_by).cache()
     return _value(summary, model=model, time_unit=time_unit, horizon_months=horizon_months,
                   annual_discount_rate=annual_discount_rate, as_of=as_of, step=step)
 
 
 def shared_value(company: Company, context: Context) -> CustomerValue:
     """The default customer-value fit of a report run, computed once and reused by every section."""
-    return context.once("value.customer_value", lambda: customer_value(company, progress=context.progress))
+    return context.once("value.customer_value", lambda: customer_value(
+        company, progress=context.progress, summary=shared_summaries(company, context).at_as_of))
+
+
+@dataclass(frozen=True)
+class Summaries:
+    """A report's customer summaries at its as_of and at the end of the holdout check's
+    calibration period (the default: :data:`DEFAULT_HOLDOUT_WEEKS` before as_of)."""
+
+    at_as_of: ibis.Table
+    at_calibration_end: ibis.Table
+    calibration_end: date
+
+
+def shared_summaries(company: Company, context: Context) -> Summaries:
+    """The value fit's and the holdout check's customer summaries of a report run, from one pass
+    over the transactions (:func:`~custfocus.value.summary.customer_summaries`), computed once."""
+    def summarise() -> Summaries:
+        context.progress("Customer value: summarising purchase histories")
+        end = company.as_of - timedelta(weeks=DEFAULT_HOLDOUT_WEEKS)
+        return Summaries(*customer_summaries(company.table("transactions"), as_of=company.as_of,
+                                             calibration_end=end), end)
+
+    return context.once("value.customer_summaries", summarise)
 
 
 def clv_from_summary(summary: pd.DataFrame | ibis.Table, *, model: str = "bgnbd",
@@ -476,10 +503,11 @@ def clv_deciles(value: CustomerValue) -> pd.DataFrame:
     n = ranked.n
     sizes = np.array([n // 10 + (1 if i < n % 10 else 0) for i in range(10)])
     ends = np.cumsum(sizes)
-    sums = np.diff(ranked.cumulative(np.concatenate([[0], ends])))
+    cumulative, kth = ranked.at(np.concatenate([[0], ends]))
+    sums = np.diff(cumulative)
     with np.errstate(invalid="ignore", divide="ignore"):
         frame = pd.DataFrame({"decile": np.arange(1, 11), "customers": sizes, "clv": sums,
-                              "mean_clv": sums / sizes, "min_clv": ranked.value_at(ends)})
+                              "mean_clv": sums / sizes, "min_clv": kth[1:]})
     frame = frame[frame["customers"] > 0].reset_index(drop=True)
     total = frame["clv"].sum()
     frame["share"] = frame["clv"] / total if total else np.nan

@@ -26,6 +26,7 @@ from custfocus.value.clv import (
 )
 from custfocus.value.fitters.mle import TransactionModel
 from custfocus.value.summary import (
+    DEFAULT_HOLDOUT_WEEKS,
     customer_summary,
     daily_activity,
     holdout_purchases,
@@ -33,7 +34,6 @@ from custfocus.value.summary import (
     unit_days,
 )
 
-DEFAULT_HOLDOUT_WEEKS = 26
 FREQUENCY_BINS = 7  # calibration frequencies 0..6 and "7+", as in Fader, Hardie & Lee (2005)
 
 
@@ -79,10 +79,11 @@ class HoldoutCheck:
 def calibration_holdout(source: Company | ibis.Table, *, calibration_end: date | None = None,
                         as_of: date | None = None, model: str = "bgnbd",
                         time_unit: str = "weeks", count_by: str = "day",
-                        progress: Progress | None = None) -> HoldoutCheck:
+                        progress: Progress | None = None, summary: ibis.Table | None = None) -> HoldoutCheck:
     """Fit ``model`` on the purchases up to ``calibration_end`` (default: ``as_of`` minus
     :data:`DEFAULT_HOLDOUT_WEEKS` weeks) and compare its predictions for the holdout with what
-    the same customers did in it. See :class:`HoldoutCheck`."""
+    the same customers did in it. See :class:`HoldoutCheck`. A caller that has the customer
+    summary at ``calibration_end`` already, with the same settings, passes it as ``summary``."""
     _check_settings(model, time_unit, count_by=count_by)
     transactions, as_of = _transactions_and_as_of(source, as_of)
     calibration_end = calibration_end or as_of - timedelta(weeks=DEFAULT_HOLDOUT_WEEKS)
@@ -90,9 +91,10 @@ def calibration_holdout(source: Company | ibis.Table, *, calibration_end: date |
         raise InputError(f"The calibration period must end before as_of ({as_of}), not on "
                          f"{calibration_end}.")
     step = progress or (lambda message: None)
-    step("Holdout check: summarising the calibration period")
-    summary = customer_summary(transactions, as_of=as_of, time_unit=time_unit,
-                               calibration_end=calibration_end, count_by=count_by).cache()
+    if summary is None:
+        step("Holdout check: summarising the calibration period")
+        summary = customer_summary(transactions, as_of=as_of, time_unit=time_unit,
+                                   calibration_end=calibration_end, count_by=count_by).cache()
     stats = sufficient_statistics(summary)
     step(f"Holdout check: fitting the {MODEL_NAMES.get(model, model)} model")
     fitted = fit_transaction_model(model, stats)

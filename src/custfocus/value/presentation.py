@@ -33,7 +33,7 @@ from custfocus.value.charts import (
     holdout_tracking_chart,
     parameter_table,
 )
-from custfocus.value.clv import clv_report, shared_value
+from custfocus.value.clv import clv_report, shared_summaries, shared_value
 from custfocus.value.holdout import DEFAULT_HOLDOUT_WEEKS, calibration_holdout
 
 KEY = "value"
@@ -47,7 +47,6 @@ def section(company: Company, context: Context) -> Section:
     """Build the value section on the value fit the run shares (:func:`shared_value`)."""
     if not company.has("transactions"):
         return Section.unavailable(KEY, TITLE, company.missing("transactions"))
-    step = context.progress
     try:
         value = shared_value(company, context)
     except CustfocusError as failure:
@@ -83,7 +82,7 @@ def section(company: Company, context: Context) -> Section:
         f"expected share of the {report['n_customers']:,} customers who have not dropped out "
         f"({totals['expected_alive']:,.0f})"))
 
-    _add_holdout(result, company, step)
+    _add_holdout(result, company, context)
 
     deciles = result.data["clv_distribution"].get("deciles") or [{}]
     top_share = deciles[0].get("share")
@@ -97,7 +96,7 @@ def section(company: Company, context: Context) -> Section:
     return result
 
 
-def _add_holdout(result: Section, company: Company, step) -> None:
+def _add_holdout(result: Section, company: Company, context: Context) -> None:
     """The calibration / holdout check, when the history is long enough to hold some back."""
     first = pd.Timestamp(company.table("transactions").date.min().execute())
     if pd.isna(first) or company.as_of - first.date() < MIN_HISTORY:
@@ -105,7 +104,9 @@ def _add_holdout(result: Section, company: Company, step) -> None:
                               f"{2 * DEFAULT_HOLDOUT_WEEKS} weeks of history.")
         return
     try:
-        check = calibration_holdout(company, progress=step)
+        summaries = shared_summaries(company, context)
+        check = calibration_holdout(company, calibration_end=summaries.calibration_end, progress=context.progress,
+                                    summary=summaries.at_calibration_end)
     except CustfocusError as failure:
         result.caveats.append(f"The holdout check could not run: {failure}")
         return

@@ -49,8 +49,10 @@ import pandas as pd
 from custfocus.engine.aggregates import value_on_first_day
 
 TIME_UNITS: dict[str, float] = {"days": 1.0, "weeks": 7.0, "months": 365.25 / 12}
+DEFAULT_HOLDOUT_WEEKS = 26  # what the calibration / holdout check holds back by default
 COUNT_BY = ("day", "order")
 _EPOCH = date(1970, 1, 1)
+_CALIBRATION = "calibration_"  # the prefix of the totals to the calibration end
 
 
 def unit_days(time_unit: str) -> float:
@@ -71,21 +73,47 @@ def customer_summary(transactions: ibis.Table, *, as_of: date, time_unit: str = 
     when given (which must be before ``as_of``), else at ``as_of``. See the module doc for the
     definitions.
     """
-    days = unit_days(time_unit)
     end = _observation_end(as_of, calibration_end)
     daily = daily_activity(transactions, after=None, until=end, count_by=count_by)
+    return _summary(daily.group_by("customer_id").agg(**_totals(daily, count_by)), end, time_unit)
+
+
+def customer_summaries(transactions: ibis.Table, *, as_of: date, calibration_end: date,
+                       time_unit: str = "weeks", count_by: str = "day") -> tuple[ibis.Table, ibis.Table]:
+    """:func:`customer_summary` at ``as_of`` and at ``calibration_end``, from one pass over the
+    transactions: their purchase days are aggregated once, and each customer's totals to both ends
+    in one grouping that the engine keeps (``Table.cache``) for the two summaries to read."""
+    _observation_end(as_of, calibration_end)
+    daily = daily_activity(transactions, after=None, until=as_of, count_by=count_by)
+    calibration = _totals(daily, count_by, within=daily.date <= calibration_end)
+    totals = daily.group_by("customer_id").agg(
+        **_totals(daily, count_by), **{_CALIBRATION + name: total for name, total in calibration.items()},
+    ).cache()
+    at_calibration = totals.select("customer_id", **{name: totals[_CALIBRATION + name] for name in calibration})
+    return _summary(totals, as_of, time_unit), _summary(at_calibration, calibration_end, time_unit)
+
+
+def _totals(daily: ibis.Table, count_by: str, within: ibis.BooleanValue | None = None) -> dict:
+    """Per customer, the totals of their :func:`daily_activity` (the days ``within`` holds)."""
     purchase_day = daily.purchases > 0
+    if within is not None:
+        purchase_day &= within
     first_day_spend = value_on_first_day(daily.spend, daily.date, where=purchase_day)
     if count_by == "order":  # the first order is worth the mean of the first day's orders
         first_day_spend /= value_on_first_day(daily.purchases, daily.date, where=purchase_day)
-    per_customer = daily.group_by("customer_id").agg(
-        first_purchase=daily.date.min(where=purchase_day),
-        last_purchase=daily.date.max(where=purchase_day),
-        purchases=daily.purchases.sum(),
-        spend=daily.spend.sum(),
-        first_spend=first_day_spend,
-        revenue=daily.net.sum(),
-    )
+    return {
+        "first_purchase": daily.date.min(where=purchase_day),
+        "last_purchase": daily.date.max(where=purchase_day),
+        "purchases": daily.purchases.sum(where=within),
+        "spend": daily.spend.sum(where=within),
+        "first_spend": first_day_spend,
+        "revenue": daily.net.sum(where=within),
+    }
+
+
+def _summary(per_customer: ibis.Table, end: date, time_unit: str) -> ibis.Table:
+    """The summary columns from :func:`_totals`, over the customers with a purchase by ``end``."""
+    days = unit_days(time_unit)
     c = per_customer.filter(per_customer.purchases > 0)
     # Float before dividing: Spark reads a literal like 7.0 as a decimal and would round.
     first = c.first_purchase.epoch_days().cast("float64")
