@@ -68,6 +68,9 @@ def test_bins_and_tracking_are_the_customers_counted_plainly(any_engine, small):
     np.testing.assert_allclose(check.by_frequency["actual_mean"],
                                after.groupby(bins).mean().to_numpy(), rtol=1e-12)
     assert check.actual == after.sum() and check.n_customers == len(before)
+    spread = after.groupby(bins).agg(["std", "size"])  # the normal interval of each bin's mean
+    np.testing.assert_allclose(check.by_frequency["actual_high"] - check.by_frequency["actual_mean"],
+                               1.959963984540054 * spread["std"] / np.sqrt(spread["size"]), rtol=1e-9)
     assert check.by_frequency["frequency"].iloc[-1] == f"{FREQUENCY_BINS}+"
 
     per_customer = check.table.to_pandas()

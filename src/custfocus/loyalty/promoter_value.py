@@ -26,6 +26,7 @@ from datetime import date, timedelta
 import ibis
 import pandas as pd
 
+from custfocus.engine import keep
 from custfocus.loyalty.matrix import (
     CATEGORIES,
     DETRACTOR,
@@ -61,8 +62,13 @@ def subsequent_spend(transactions: ibis.Table, responses: ibis.Table, *, as_of: 
                      window_days: int = WINDOW_DAYS) -> ibis.Table:
     """One row per customer whose first NPS answer is at least ``window_days`` before ``as_of``:
     customer_id, nps_date, nps_score, nps_category, spend (0 when they bought nothing)."""
-    first = first_or_latest_nps(responses, as_of=as_of, latest=False)
-    first = first.filter(first.nps_date <= as_of - timedelta(days=window_days))
+    return _spend_after(transactions, first_or_latest_nps(responses, as_of=as_of, latest=False),
+                        as_of=as_of, window_days=window_days)
+
+
+def _spend_after(transactions: ibis.Table, firsts: ibis.Table, *, as_of: date, window_days: int) -> ibis.Table:
+    """:func:`subsequent_spend` from the customers' first answers (``firsts``)."""
+    first = firsts.filter(firsts.nps_date <= as_of - timedelta(days=window_days))
     tx = transactions.select("customer_id", "date", "amount")
     after = first.join(tx, "customer_id")
     days_after = after.date.epoch_days() - after.nps_date.epoch_days()
@@ -78,8 +84,9 @@ def promoter_value(transactions: ibis.Table, responses: ibis.Table, *, as_of: da
     """Subsequent spend by NPS category (first answer) and, with ``clv`` (customer_id, clv), mean
     CLV by category (latest answer); see the module doc."""
     answered_by = as_of - timedelta(days=window_days)
-    spend = subsequent_spend(transactions, responses, as_of=as_of, window_days=window_days)
-    firsts = first_or_latest_nps(responses, as_of=as_of, latest=False)
+    # Kept: choosing each customer's first answer is a window over every answer, read twice here.
+    firsts = keep(first_or_latest_nps(responses, as_of=as_of, latest=False))
+    spend = _spend_after(transactions, firsts, as_of=as_of, window_days=window_days)
     too_recent = int(firsts.filter(firsts.nps_date > answered_by).count().to_pandas())
     spend_table = category_means(spend, "spend")
     clv_table = None

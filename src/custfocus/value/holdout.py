@@ -110,7 +110,7 @@ def calibration_holdout(source: Company | ibis.Table, *, calibration_end: date |
                                 customers=summary.select("customer_id"), holdout=days)
     per_customer = summary.join(holdout, "customer_id").join(ibis.memtable(predictions), _KEYS)
     per_customer = per_customer.select("customer_id", *_KEYS, "holdout_frequency", "predicted")
-    by_frequency = _by_frequency(per_customer)
+    by_frequency = _by_frequency(stats, predicted, summary, days)
     return HoldoutCheck(
         model=fitted, model_name=MODEL_NAMES[model], time_unit=time_unit,
         calibration_end=calibration_end, as_of=as_of, holdout_length=length,
@@ -121,13 +121,20 @@ def calibration_holdout(source: Company | ibis.Table, *, calibration_end: date |
         table=per_customer)
 
 
-def _by_frequency(per_customer: ibis.Table) -> pd.DataFrame:
-    t = per_customer.mutate(bin=ibis.least(per_customer.frequency, FREQUENCY_BINS))
+def _by_frequency(stats: pd.DataFrame, predicted: np.ndarray, summary: ibis.Table, days: ibis.Table) -> pd.DataFrame:
+    """Per calibration frequency bin: the customers and their predictions from the histories
+    (``predicted``: one customer's prediction per row of ``stats``); what they did from the
+    holdout ``days`` of the customers who bought in it (the others add nothing)."""
+    bins = np.minimum(stats["frequency"].to_numpy(), FREQUENCY_BINS)
+    weight = stats["weight"].to_numpy(dtype=float)
+    histories = pd.DataFrame({"bin": bins, "customers": stats["weight"].to_numpy(), "predicted": weight * predicted})
+    bought = days.group_by("customer_id").agg(holdout_frequency=days.purchases.sum())
+    t = bought.join(summary.select("customer_id", "frequency"), "customer_id")
+    t = t.mutate(bin=ibis.least(t.frequency, FREQUENCY_BINS))
     hf = t.holdout_frequency.cast("float64")
-    frame = t.group_by("bin").agg(
-        customers=t.count(), actual=t.holdout_frequency.sum(), actual_squares=(hf * hf).sum(),
-        predicted=t.predicted.sum(),
-    ).to_pandas().sort_values("bin", ignore_index=True)
+    actual = t.group_by("bin").agg(actual=t.holdout_frequency.sum(), actual_squares=(hf * hf).sum()).to_pandas()
+    frame = (histories.groupby("bin", as_index=False).sum().merge(actual, on="bin", how="left")
+             .fillna({"actual": 0, "actual_squares": 0.0}).sort_values("bin", ignore_index=True))
     n = frame["customers"].to_numpy(dtype=float)
     mean = frame["actual"] / n
     variance = np.maximum(frame["actual_squares"] / n - mean**2, 0.0) * n / np.maximum(n - 1, 1)
