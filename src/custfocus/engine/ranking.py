@@ -26,8 +26,8 @@ REFINE_LIMIT = 250_000  # values pulled into Python, at most, to place ranks ins
 class RankedColumn:
     """The non-null values of ``table[column]`` ranked from the largest down (rank 1 = largest).
 
-    ``n`` is their number; :meth:`cumulative` gives the sum of the top k values and
-    :meth:`value_at` the k-th value, for many k at once (ties do not change either).
+    ``n`` is their number; :meth:`cumulative` gives the sum of the top k values and :meth:`at`
+    that sum and the k-th value, for many k at once (ties do not change either).
     """
 
     def __init__(self, table: ibis.Table, column: str):
@@ -48,13 +48,9 @@ class RankedColumn:
         """The sum of the ``k`` largest values for each ``k`` in ``ranks`` (0 <= k <= n)."""
         return self.at(ranks)[0]
 
-    def value_at(self, ranks) -> np.ndarray:
-        """The ``k``-th largest value for each ``k`` in ``ranks`` (1 <= k <= n)."""
-        return self.at(ranks)[1]
-
     def at(self, ranks) -> tuple[np.ndarray, np.ndarray]:
-        """Both :meth:`cumulative` and :meth:`value_at` for each ``k`` in ``ranks`` (0 <= k <= n;
-        the k-th value of k = 0 is NaN), from one pass over the values that need placing."""
+        """For each ``k`` in ``ranks`` (0 <= k <= n), the sum of the ``k`` largest values and the
+        ``k``-th largest value (NaN for k = 0), from one pass over the values that need placing."""
         ranks = np.asarray(ranks, dtype=np.int64)
         if ranks.size and (ranks.min() < 0 or ranks.max() > self.n):
             raise ValueError(f"ranks must be within 0..{self.n}")
